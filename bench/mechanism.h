@@ -1,0 +1,85 @@
+/*
+ * The one interface: every mechanism is a folder under mechanisms/ holding
+ * one struct mechanism_ops, registered by MECHANISM_REGISTER(). The harness
+ * runs each case in its own child process:
+ *
+ *   probe()    can it run here? (no side effects; NULL = always)
+ *   setup()    untimed: spawn peers, open fds, prefault, sync checks
+ *   measure()  the timed loop: fill `s` with raw values until samples_full()
+ *   teardown() safe after a failed setup, safe twice
+ *
+ * probe/setup/measure return BENCH_OK, BENCH_SKIP (with the reason in
+ * ctx->why: the machine cannot run it, which is data, not an error) or
+ * BENCH_FAIL (reason in ctx->why).
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include "compiler.h"
+#include "opts.h"
+#include "report.h"
+#include "samples.h"
+#include "tsc.h"
+
+#define MECHANISM_ABI_VERSION 1
+
+enum bench_rc { BENCH_OK = 0, BENCH_SKIP = 1, BENCH_FAIL = -1 };
+
+enum mech_flags {
+	MECH_NEEDS_ROOT = 1u << 0,
+	MECH_NEEDS_2CPUS = 1u << 1,
+	MECH_NEEDS_KVM = 1u << 2,
+	MECH_NEEDS_KMOD = 1u << 3,
+	/* The parent subtracts the measured probe overhead (min) from each sample. */
+	MECH_SUBTRACT_PROBE_OVERHEAD = 1u << 4,
+};
+
+struct variant_desc {
+	const char *name;
+	const char *help;
+};
+
+struct mech_ctx {
+	const struct mechanism_ops *ops;
+	unsigned variant;              /* index into ops->variants */
+	const char *variant_name;
+	void *cfg;                     /* ops->cfg_size bytes, filled from opts */
+	void *priv;                    /* the mechanism's own state */
+	int cpu;                       /* CPU of the measuring thread, -1 = unpinned */
+	int peer_cpu;                  /* CPU for peers, -1 = unpinned */
+	int priority;                  /* SCHED_FIFO priority, 0 = SCHED_OTHER */
+	uint64_t timeout_ns;           /* the case's timeout, for internal waits */
+	const struct tsc_info *tsc;
+	struct report *report;         /* facts for meta.json */
+	char why[256];                 /* reason for SKIP/FAIL */
+};
+
+struct mechanism_ops {
+	const char *name;
+	unsigned abi_version;
+	unsigned flags;
+	const char *help;
+	const struct variant_desc *variants;   /* NULL-name terminated, at least one */
+	const struct opt_desc *opts;           /* may be NULL */
+	size_t cfg_size;
+	enum sample_unit unit;                 /* what measure() records */
+	int (*probe)(struct mech_ctx *ctx);
+	int (*setup)(struct mech_ctx *ctx);
+	int (*measure)(struct mech_ctx *ctx, struct samples *s);
+	void (*teardown)(struct mech_ctx *ctx);
+};
+
+/* Set ctx->why; returns rc so that `return mech_why(ctx, BENCH_SKIP, ...)` reads well. */
+int mech_why(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
+/* Same, appending ": strerror(errno)". */
+int mech_why_errno(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
+
+void mechanism_register(const struct mechanism_ops *ops);
+const struct mechanism_ops *mechanism_find(const char *name);
+/* Iterate in name order: i from 0 until NULL. */
+const struct mechanism_ops *mechanism_at(size_t i);
+int mechanism_variant_index(const struct mechanism_ops *ops, const char *name);
+
+#define MECHANISM_REGISTER(ops_var) \
+	__attribute__((constructor)) static void register_##ops_var(void) \
+	{ mechanism_register(&(ops_var)); }

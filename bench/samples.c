@@ -1,0 +1,14 @@
+#include "samples.h"
+
+#include <unistd.h>
+
+void samples_prefault(struct samples *s)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t step = page > 0 ? (size_t)page / sizeof(uint64_t) : 512;
+	volatile uint64_t *v = s->v;
+	for (uint64_t i = 0; i < s->cap; i += step)
+		v[i] = 0;
+	if (s->cap)
+		v[s->cap - 1] = 0;
+}
