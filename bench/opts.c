@@ -38,7 +38,7 @@ size_t opt_count(const struct opt_desc *table)
 int opt_set_int(const struct opt_desc *d, void *cfg, int64_t v, char *why, size_t why_len)
 {
 	if (d->type != OPT_INT) {
-		snprintf(why, why_len, "expected %s, got an integer", opt_type_name(d->type));
+		snprintf(why, why_len, "expected %s, got integer", opt_type_name(d->type));
 		return -1;
 	}
 	if (v < d->min || v > d->max) {
@@ -53,7 +53,7 @@ int opt_set_int(const struct opt_desc *d, void *cfg, int64_t v, char *why, size_
 int opt_set_bool(const struct opt_desc *d, void *cfg, bool v, char *why, size_t why_len)
 {
 	if (d->type != OPT_BOOL) {
-		snprintf(why, why_len, "expected %s, got a boolean", opt_type_name(d->type));
+		snprintf(why, why_len, "expected %s, got boolean", opt_type_name(d->type));
 		return -1;
 	}
 	*(bool *)((char *)cfg + d->offset) = v;
@@ -94,7 +94,7 @@ int opt_set_str(const struct opt_desc *d, void *cfg, const char *v, char *why, s
 		return 0;
 	}
 	if (d->type != OPT_STR) {
-		snprintf(why, why_len, "expected %s, got a string", opt_type_name(d->type));
+		snprintf(why, why_len, "expected %s, got string", opt_type_name(d->type));
 		return -1;
 	}
 	size_t n = strlen(v);

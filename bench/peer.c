@@ -27,8 +27,8 @@ static void *thread_trampoline(void *p)
 	free(p);
 	if (boot.cpu >= 0)
 		rtenv_pin_self(boot.cpu);
-	if (boot.priority > 0)
-		rtenv_fifo_self(boot.priority);
+	/* always explicit: SCHED_OTHER for 0, never the creator's policy by inheritance */
+	rtenv_fifo_self(boot.priority);
 	return boot.fn(boot.arg);
 }
 
@@ -60,8 +60,8 @@ int peer_process_start(struct mech_ctx *ctx, pid_t *pid, int (*fn)(void *), void
 			_exit(127);
 		if (ctx->peer_cpu >= 0)
 			rtenv_pin_self(ctx->peer_cpu);
-		if (ctx->priority > 0)
-			rtenv_fifo_self(ctx->priority);
+		/* always explicit: SCHED_OTHER for 0, never the parent's policy by inheritance */
+		rtenv_fifo_self(ctx->priority);
 		_exit(fn(arg) & 0xff);
 	}
 	*pid = p;

@@ -35,6 +35,35 @@ bool pmu_supported(char *why, size_t len)
 	return pfm_ready(why, len);
 }
 
+/* libpfm4's reason, plus the unit masks to choose from when one is missing. */
+static void explain(const char *name, int rc, char *why, size_t len)
+{
+	int used = snprintf(why, len, "libpfm4 cannot encode %s here: %s", name, pfm_strerror(rc));
+	if (rc != PFM_ERR_UMASK || used < 0 || (size_t)used >= len)
+		return;
+	int idx = pfm_find_event(name);
+	pfm_event_info_t info;
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	if (idx < 0 || pfm_get_event_info(idx, PFM_OS_NONE, &info) != PFM_SUCCESS)
+		return;
+	const char *sep = " (write NAME:UMASK, one of: ";
+	for (int i = 0; i < info.nattrs && (size_t)used < len; i++) {
+		pfm_event_attr_info_t a;
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		if (pfm_get_event_attr_info(idx, i, PFM_OS_NONE, &a) != PFM_SUCCESS || a.type != PFM_ATTR_UMASK)
+			continue;
+		int w = snprintf(why + used, len - (size_t)used, "%s%s", sep, a.name);
+		if (w < 0)
+			return;
+		used += w;
+		sep = ", ";
+	}
+	if ((size_t)used < len - 1)
+		snprintf(why + used, len - (size_t)used, ")");
+}
+
 int pmu_encode(const char *name, uint32_t *type, uint64_t *config, char *why, size_t len)
 {
 	if (!pfm_ready(why, len))
@@ -47,7 +76,7 @@ int pmu_encode(const char *name, uint32_t *type, uint64_t *config, char *why, si
 	arg.size = sizeof(arg);
 	int rc = pfm_get_os_event_encoding(name, PFM_PLM3, PFM_OS_PERF_EVENT, &arg);
 	if (rc != PFM_SUCCESS) {
-		snprintf(why, len, "libpfm4 cannot encode %s here: %s", name, pfm_strerror(rc));
+		explain(name, rc, why, len);
 		return -1;
 	}
 	*type = attr.type;
@@ -65,7 +94,7 @@ static int open_one(struct pmu_counter *c)
 	arg.size = sizeof(arg);
 	int rc = pfm_get_os_event_encoding(c->name, PFM_PLM3, PFM_OS_PERF_EVENT, &arg);
 	if (rc != PFM_SUCCESS) {
-		snprintf(c->why, sizeof(c->why), "libpfm4: %s", pfm_strerror(rc));
+		explain(c->name, rc, c->why, sizeof(c->why));
 		return -1;
 	}
 	attr.size = sizeof(attr);
@@ -113,7 +142,7 @@ void pmu_open(struct pmu_set *set, const char *const *names, unsigned n)
 	memset(set, 0, sizeof(*set));
 	if (n > PMU_MAX_EVENTS)
 		n = PMU_MAX_EVENTS;
-	char why[96];
+	char why[256];
 	bool lib = pmu_supported(why, sizeof(why));
 	for (unsigned i = 0; i < n; i++) {
 		struct pmu_counter *c = &set->c[i];

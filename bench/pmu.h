@@ -16,7 +16,7 @@
 struct pmu_counter {
 	char name[PMU_NAME_MAX];
 	bool available;
-	char why[96];           /* reason when unavailable */
+	char why[256];          /* reason when unavailable */
 	int fd;
 	uint64_t value;         /* scaled for multiplexing */
 	uint64_t enabled_ns, running_ns;

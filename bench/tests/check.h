@@ -1,0 +1,37 @@
+/* Minimal test checks: report file:line and keep going; main returns the failure count. */
+#pragma once
+#include <inttypes.h>
+#include <stdio.h>
+
+static int check_failures;
+
+#define CHECK(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+		check_failures++; \
+	} \
+} while (0)
+
+#define CHECK_EQ_U64(a, b) do { \
+	uint64_t a_ = (a), b_ = (b); \
+	if (a_ != b_) { \
+		fprintf(stderr, "%s:%d: %s == %s failed: %" PRIu64 " != %" PRIu64 "\n", \
+			__FILE__, __LINE__, #a, #b, a_, b_); \
+		check_failures++; \
+	} \
+} while (0)
+
+#define CHECK_NEAR(a, b, tol) do { \
+	double a_ = (a), b_ = (b); \
+	if (!(a_ - b_ <= (tol) && b_ - a_ <= (tol))) { \
+		fprintf(stderr, "%s:%d: |%s - %s| <= %g failed: %.9g vs %.9g\n", \
+			__FILE__, __LINE__, #a, #b, (double)(tol), a_, b_); \
+		check_failures++; \
+	} \
+} while (0)
+
+#define CHECK_DONE() do { \
+	if (check_failures) \
+		fprintf(stderr, "%d check(s) failed\n", check_failures); \
+	return check_failures ? 1 : 0; \
+} while (0)

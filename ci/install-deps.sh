@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs everything gapbench needs to build, test and run, from Debian 12's packages.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+	echo "ci/install-deps.sh: run as root (apt-get install)" >&2
+	exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+	build-essential g++ meson ninja-build pkg-config git ca-certificates \
+	libtomlplusplus-dev libjansson-dev libmd-dev libpfm4-dev \
+	rt-tests gnuplot-nox python3

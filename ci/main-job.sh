@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job: install, build, run the default suite, print where the results are.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -eq 0 ]; then
+	bash ci/install-deps.sh
+fi
+BUILD_DIR=build bash ci/build.sh
+out=${OUT:-results/default-$(date +%Y%m%d-%H%M%S)}
+rc=0
+./build/harness/harness run bench/suites/default.toml --out "$out" || rc=$?
+if [ $rc -eq 2 ]; then
+	exit 2
+fi
+python3 plots/report.py "$out"
+exit $rc

@@ -1,0 +1,6 @@
+/* The harness subcommands; main.c only dispatches to these. */
+#pragma once
+
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_list(int argc, char **argv);

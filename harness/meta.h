@@ -1,0 +1,12 @@
+/* meta.json: the run, the machine, and every case's settings and facts. */
+#pragma once
+#include <jansson.h>
+
+#include "results.h"
+#include "runner.h"
+#include "suite.h"
+
+json_t *meta_case(const struct case_spec *cs, const struct case_result *r, const struct case_stats *st);
+json_t *meta_suite(const struct suite *s);
+/* Atomic write of a JSON document; 0 or -1 with errno. */
+int meta_write(const char *path, json_t *doc);

@@ -1,0 +1,40 @@
+/* Result files: summary.csv, hist/CASE.csv, raw/CASE.csv; all written atomically. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hist.h"
+#include "samples.h"
+#include "stats.h"
+
+/* One row of summary.csv. Statistics are only present for status ok. */
+struct summary_row {
+	char case_name[160];
+	char mechanism[64];
+	char variant[64];
+	char load[256];
+	char status[320];
+	char params[512];
+	char pmu[512];             /* "NAME=value/sample;..." or "NAME=unavailable (why)" */
+	char ref_value[32], ref_unit[16], ref_ratio[32];
+	bool have_stats;
+	struct summary ns;
+	uint64_t min_cycles, p50_cycles;
+	uint64_t samples, warmup_discarded, missed;
+	double elapsed_s;
+};
+
+/* Open PATH.tmp for writing; commit with atomic_commit (fsync + rename). */
+FILE *atomic_open(const char *path, char *tmp_path, size_t tmp_len);
+int atomic_commit(FILE *f, const char *tmp_path, const char *path);
+
+/* A CSV field, quoted when it holds a comma, quote, or line break (RFC 4180). */
+void csv_field(FILE *f, const char *s);
+
+int write_summary_csv(const char *path, const struct summary_row *rows, size_t n);
+int write_hist_csv(const char *path, const struct hist *h);
+int write_raw_csv(const char *path, const struct samples *s);
+
+/* mkdir -p; returns 0 or -1 with errno. */
+int mkdir_p(const char *path);

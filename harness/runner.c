@@ -1,0 +1,341 @@
+/* Fork-per-case runner with timeouts and process-group cleanup. */
+#include "runner.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loadgen.h"
+
+const char *case_phase_name(int phase)
+{
+	static const char *const names[] = { "start", "probe", "load start", "setup", "measure",
+					     "teardown", "load stop", "done" };
+	return phase >= 0 && phase <= PHASE_DONE ? names[phase] : "?";
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Resolve cpu/peer_cpu (-1 = automatic) against the CPUs we may use. */
+static int resolve_cpus(const struct case_settings *set, int *cpu, int *peer, char *why, size_t len)
+{
+	cpu_set_t allowed;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		CPU_ZERO(&allowed);
+	int first = -1, last = -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed)) {
+			if (first < 0)
+				first = c;
+			last = c;
+		}
+	*cpu = set->cpu >= 0 ? (int)set->cpu : last;
+	if (set->peer_cpu >= 0) {
+		*peer = (int)set->peer_cpu;
+	} else {
+		*peer = *cpu;
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &allowed) && c != *cpu) {
+				*peer = c;
+				break;
+			}
+	}
+	if (*cpu < 0 || !CPU_ISSET(*cpu, &allowed)) {
+		snprintf(why, len, "CPU %d is not available here (%d CPUs allowed)", *cpu, CPU_COUNT(&allowed));
+		return -1;
+	}
+	if (!CPU_ISSET(*peer, &allowed)) {
+		snprintf(why, len, "peer CPU %d is not available here (%d CPUs allowed)", *peer, CPU_COUNT(&allowed));
+		return -1;
+	}
+	return 0;
+}
+
+/* Needs that the case's flags declare, checked before forking: skip is data. */
+static int check_needs(unsigned flags, int cpu, int peer, char *why, size_t len)
+{
+	if ((flags & MECH_NEEDS_ROOT) && geteuid() != 0) {
+		snprintf(why, len, "needs root");
+		return -1;
+	}
+	if ((flags & MECH_NEEDS_2CPUS) && cpu == peer) {
+		snprintf(why, len, "needs two CPUs (cpu and peer_cpu are both %d)", cpu);
+		return -1;
+	}
+	if ((flags & MECH_NEEDS_KVM) && access("/dev/kvm", R_OK | W_OK) != 0) {
+		snprintf(why, len, "needs /dev/kvm: %s", strerror(errno));
+		return -1;
+	}
+	if (flags & MECH_NEEDS_KMOD) {
+		snprintf(why, len, "needs a gapbench kernel module, which this harness does not load");
+		return -1;
+	}
+	return 0;
+}
+
+static void set_why(struct child_shared *sh, int rc, const char *why)
+{
+	sh->rc = rc;
+	snprintf(sh->why, sizeof(sh->why), "%s", why[0] ? why : "(no reason given)");
+}
+
+/* The case process. Never returns. */
+static void child_main(const struct case_spec *cs, const struct run_env *env, struct child_shared *sh,
+		       int cpu, int peer)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGINT, SIG_IGN);   /* the harness decides; it kills our group */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct rtenv_request req = {
+		.mlock = cs->set.mlock, .priority = (int)cs->set.priority, .cpu = cpu,
+		.dma_latency = cs->set.dma_latency, .timer_slack_ns = cs->set.timer_slack_ns,
+	};
+	rtenv_apply(&req, &sh->rt);
+	tsc_measure_overhead(&sh->overhead, 5, 2000);
+
+	struct mech_ctx ctx = {
+		.ops = cs->mech, .variant = (unsigned)cs->variant,
+		.variant_name = cs->mech->variants[cs->variant].name,
+		.cfg = cs->mech_cfg, .cpu = cpu, .peer_cpu = peer, .priority = (int)cs->set.priority,
+		.timeout_ns = (uint64_t)cs->set.timeout_s * 1000000000u, .tsc = env->tsc,
+		.report = &sh->report,
+	};
+	struct load_ctx lctx = {
+		.ops = cs->load, .cfg = cs->load_cfg, .cpu = peer, .tsc = env->tsc, .report = &sh->load_report,
+	};
+	int rc = BENCH_OK;
+	sh->phase = PHASE_PROBE;
+	if (cs->mech->probe)
+		rc = cs->mech->probe(&ctx);
+	if (rc == BENCH_OK && cs->load) {
+		sh->phase = PHASE_LOAD_START;
+		if (cs->load->probe)
+			rc = cs->load->probe(&lctx);
+		if (rc == BENCH_OK)
+			rc = cs->load->start(&lctx);
+		if (rc != BENCH_OK) {
+			char why[256];
+			snprintf(why, sizeof(why), "load %.40s: %.200s", cs->load->name, lctx.why);
+			set_why(sh, rc, why);
+			sh->phase = PHASE_DONE;
+			_exit(0);
+		}
+	}
+	if (rc == BENCH_OK) {
+		sh->phase = PHASE_SETUP;
+		if (cs->mech->setup)
+			rc = cs->mech->setup(&ctx);
+	}
+	if (rc == BENCH_OK) {
+		samples_prefault(&sh->s);
+		const char *names[PMU_MAX_EVENTS];
+		for (unsigned i = 0; i < cs->n_pmu; i++)
+			names[i] = cs->pmu_events[i];
+		pmu_open(&sh->pmu, names, cs->n_pmu);
+		sh->phase = PHASE_MEASURE;
+		uint64_t t0 = now_ns();
+		pmu_start(&sh->pmu);
+		rc = cs->mech->measure(&ctx, &sh->s);
+		pmu_stop(&sh->pmu);
+		sh->measure_ns = now_ns() - t0;
+		pmu_close(&sh->pmu);
+	}
+	sh->phase = PHASE_TEARDOWN;
+	if (cs->mech->teardown)
+		cs->mech->teardown(&ctx);
+	if (cs->load) {
+		sh->phase = PHASE_LOAD_STOP;
+		if (cs->load->stop(&lctx) != BENCH_OK && rc == BENCH_OK) {
+			rc = BENCH_FAIL;
+			snprintf(ctx.why, sizeof(ctx.why), "load %.40s: %.200s", cs->load->name, lctx.why);
+		}
+	}
+	rtenv_release(&sh->rt);
+	if (rc != BENCH_OK)
+		set_why(sh, rc, ctx.why);
+	else
+		sh->rc = BENCH_OK;
+	sh->phase = PHASE_DONE;
+	_exit(0);
+}
+
+/* Wait for the child until deadline_ns; returns 1 when it exited, 0 on timeout, -1 if interrupted. */
+static int wait_exit(int pidfd, pid_t pid, uint64_t deadline_ns, volatile int *interrupted)
+{
+	for (;;) {
+		if (interrupted && *interrupted)
+			return -1;
+		uint64_t now = now_ns();
+		if (now >= deadline_ns)
+			return 0;
+		uint64_t left_ms = (deadline_ns - now) / 1000000u + 1;
+		int slice = left_ms > 200 ? 200 : (int)left_ms;
+		if (pidfd >= 0) {
+			struct pollfd p = { .fd = pidfd, .events = POLLIN };
+			if (poll(&p, 1, slice) > 0)
+				return 1;
+		} else {
+			/* no pidfd (old kernel): look without reaping, then sleep a slice */
+			siginfo_t info;
+			memset(&info, 0, sizeof(info));
+			if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid)
+				return 1;
+			usleep((useconds_t)slice * 1000u);
+		}
+	}
+}
+
+static void kill_group(pid_t pgid, int sig)
+{
+	(void)kill(-pgid, sig);   /* ESRCH: the group is already gone, which is fine */
+}
+
+/*
+ * The harness is a child subreaper (runner_init), so processes the case
+ * orphaned are re-parented to us: reap those of its group, for a bounded time.
+ */
+static void reap_orphans(pid_t pgid)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int st;
+		pid_t p = waitpid(-pgid, &st, WNOHANG);
+		if (p < 0)
+			return;          /* ECHILD: none left */
+		if (p == 0)
+			usleep(10000);   /* killed but not dead yet */
+	}
+}
+
+void runner_init(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+void runner_run_case(const struct case_spec *cs, const struct run_env *env, struct case_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	uint64_t t_start = now_ns();
+	char why[256];
+	if (resolve_cpus(&cs->set, &r->cpu, &r->peer_cpu, why, sizeof(why)) ||
+	    check_needs(cs->mech->flags | (cs->load ? cs->load->flags : 0), r->cpu, r->peer_cpu, why, sizeof(why))) {
+		r->status = CS_SKIP;
+		snprintf(r->status_text, sizeof(r->status_text), "skip: %s", why);
+		return;
+	}
+
+	uint64_t n = (uint64_t)cs->set.samples;
+	r->sh_len = sizeof(struct child_shared) + n * sizeof(uint64_t);
+	void *mem = mmap(NULL, r->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: cannot map %zu bytes for samples: %s",
+			 r->sh_len, strerror(errno));
+		r->sh_len = 0;
+		return;
+	}
+	r->sh = mem;
+	r->sh->rc = BENCH_FAIL;
+	r->sh->s.v = (uint64_t *)(r->sh + 1);
+	r->sh->s.cap = n;
+	r->sh->s.warmup_target = (uint64_t)cs->set.warmup;
+	r->sh->s.unit = cs->mech->unit;
+
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		child_main(cs, env, r->sh, r->cpu, r->peer_cpu);
+	}
+	setpgid(pid, pid);   /* also here: no race with the child's own call */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	uint64_t deadline = t_start + (uint64_t)cs->set.timeout_s * 1000000000u;
+	int w = wait_exit(pidfd, pid, deadline, env->interrupted);
+	bool timed_out = w == 0, interrupted = w < 0;
+	bool unkillable = false;
+	if (w <= 0) {
+		kill_group(pid, SIGTERM);
+		if (wait_exit(pidfd, pid, now_ns() + RUNNER_GRACE_MS * 1000000ull, NULL) == 0) {
+			kill_group(pid, SIGKILL);
+			/* a process starved of CPU (another real-time hog) may take long to die */
+			unkillable = wait_exit(pidfd, pid, now_ns() + RUNNER_REAP_MS * 1000000ull, NULL) == 0;
+		}
+	}
+	int status = 0;
+	if (!unkillable)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	if (pidfd >= 0)
+		close(pidfd);
+	/* Whatever of the case's group is still alive (an unreaped peer, a load) dies now. */
+	if (kill(-pid, 0) == 0) {
+		r->leftovers_killed = true;
+		kill_group(pid, SIGKILL);
+	}
+	reap_orphans(pid);
+	r->elapsed_s = (double)(now_ns() - t_start) / 1e9;
+
+	if (interrupted) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: interrupted in %s",
+			 case_phase_name(r->sh->phase));
+	} else if (timed_out) {
+		r->status = CS_TIMEOUT;
+		snprintf(r->status_text, sizeof(r->status_text), "timeout");
+		r->unreaped = unkillable;
+	} else if (WIFSIGNALED(status)) {
+		r->status = CS_SIGNAL;
+		snprintf(r->status_text, sizeof(r->status_text), "signal: %d", WTERMSIG(status));
+	} else if (WEXITSTATUS(status) != 0 || r->sh->phase != PHASE_DONE) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: case process exited with %d in %s",
+			 WEXITSTATUS(status), case_phase_name(r->sh->phase));
+	} else if (r->sh->rc == BENCH_SKIP) {
+		r->status = CS_SKIP;
+		snprintf(r->status_text, sizeof(r->status_text), "skip: %s", r->sh->why);
+	} else if (r->sh->rc != BENCH_OK) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: %s", r->sh->why);
+	} else if (r->sh->s.count != r->sh->s.cap) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: measure() returned with %llu of %llu samples",
+			 (unsigned long long)r->sh->s.count, (unsigned long long)r->sh->s.cap);
+	} else {
+		r->status = CS_OK;
+		snprintf(r->status_text, sizeof(r->status_text), "ok");
+	}
+	/* Commas and newlines would be legal CSV once quoted, but keep status one plain line. */
+	for (char *p = r->status_text; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
+void runner_release(struct case_result *r)
+{
+	if (r->sh)
+		munmap(r->sh, r->sh_len);
+	r->sh = NULL;
+	r->sh_len = 0;
+}

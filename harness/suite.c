@@ -1,0 +1,505 @@
+/* Suite loading: TOML nodes -> validated, sweep-expanded cases. */
+#include "suite.h"
+
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <sha2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "toml_c.h"
+
+const struct opt_desc case_settings_opts[] = {
+	OPT_INT_FIELD(struct case_settings, samples, "10000", 1, 100000000, "samples",
+		      "samples kept after warm-up"),
+	OPT_INT_FIELD(struct case_settings, warmup, "1000", 0, 100000000, "samples",
+		      "samples taken and discarded before recording (counted in meta.json)"),
+	OPT_INT_FIELD(struct case_settings, timeout_s, "60", 1, 86400, "s",
+		      "wall-clock limit of the case: SIGTERM, then SIGKILL 2 s later"),
+	OPT_INT_FIELD(struct case_settings, priority, "0", 0, 99, "",
+		      "SCHED_FIFO priority of the measuring thread and its peers (0 = SCHED_OTHER)"),
+	OPT_INT_FIELD(struct case_settings, cpu, "-1", -1, 1023, "",
+		      "CPU of the measuring thread (-1 = the last online CPU)"),
+	OPT_INT_FIELD(struct case_settings, peer_cpu, "-1", -1, 1023, "",
+		      "CPU of peers and loads (-1 = the first online CPU other than cpu)"),
+	OPT_BOOL_FIELD(struct case_settings, mlock, "true", "mlockall(MCL_CURRENT | MCL_FUTURE) before measuring"),
+	OPT_BOOL_FIELD(struct case_settings, dma_latency, "true",
+		       "hold /dev/cpu_dma_latency open at 0 us while the case runs"),
+	OPT_INT_FIELD(struct case_settings, timer_slack_ns, "1", -1, 1000000000, "ns",
+		      "PR_SET_TIMERSLACK of the case process (-1 = leave as is)"),
+	OPT_TABLE_END,
+};
+
+/* Keys with their own meaning in a [[case]] table. */
+static const char *const special_keys[] = { "name", "mechanism", "variant", "load", "load_opts", "pmu", NULL };
+
+struct ctx {
+	const char *path;
+	char *err;
+	size_t err_len;
+};
+
+static int fail(struct ctx *c, int line, const char *key, const char *fmt, ...) BENCH_PRINTF(4, 5);
+static int fail(struct ctx *c, int line, const char *key, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (key)
+		snprintf(c->err, c->err_len, "%s:%d: key '%s': %s", c->path, line, key, msg);
+	else
+		snprintf(c->err, c->err_len, "%s:%d: %s", c->path, line, msg);
+	return -1;
+}
+
+static bool is_special(const char *key)
+{
+	for (int i = 0; special_keys[i]; i++)
+		if (strcmp(special_keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* "a, b, c" of an option table's names, for error messages. */
+static void names_of(const struct opt_desc *t, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (; t && t->name && used < len; t++) {
+		int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", t->name);
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
+}
+
+/* Apply one scalar TOML value to an option. */
+static int set_opt(struct ctx *c, const struct opt_desc *d, void *cfg, const struct tval *v, const char *key)
+{
+	char why[256];
+	int rc;
+	switch (v->type) {
+	case TV_INT:
+		rc = opt_set_int(d, cfg, v->u.i, why, sizeof(why));
+		break;
+	case TV_BOOL:
+		rc = opt_set_bool(d, cfg, v->u.b, why, sizeof(why));
+		break;
+	case TV_STRING:
+		rc = opt_set_str(d, cfg, v->u.s, why, sizeof(why));
+		break;
+	default:
+		snprintf(why, sizeof(why), "expected %s, got %s", opt_type_name(d->type), tval_type_name(v->type));
+		rc = -1;
+	}
+	return rc ? fail(c, v->line, key, "%s", why) : 0;
+}
+
+static int load_defaults(struct ctx *c, const struct tval *tbl, struct case_settings *set)
+{
+	char why[256];
+	if (opt_apply_defaults(case_settings_opts, set, why, sizeof(why)) != 0)
+		return fail(c, 1, NULL, "internal: %s", why);
+	if (!tbl)
+		return 0;
+	if (tbl->type != TV_TABLE)
+		return fail(c, tbl->line, "defaults", "expected a table, got %s", tval_type_name(tbl->type));
+	for (size_t i = 0; i < tbl->count; i++) {
+		const struct tval *v = &tbl->items[i];
+		const struct opt_desc *d = opt_find(case_settings_opts, v->key);
+		if (!d) {
+			char known[512];
+			names_of(case_settings_opts, known, sizeof(known));
+			return fail(c, v->line, v->key, "unknown key in [defaults] (known: %s)", known);
+		}
+		if (set_opt(c, d, set, v, v->key))
+			return -1;
+	}
+	return 0;
+}
+
+/* A member of a [[case]] table that takes part in building each case. */
+struct member {
+	const struct tval *node;    /* scalar, or array when swept */
+	bool sweep;
+};
+
+/* Route a scalar value of `key` into the case being built. */
+static int apply_member(struct ctx *c, struct case_spec *cs, const char *key, const struct tval *v)
+{
+	if (strcmp(key, "variant") == 0) {
+		if (v->type != TV_STRING)
+			return fail(c, v->line, key, "expected string, got %s", tval_type_name(v->type));
+		int idx = mechanism_variant_index(cs->mech, v->u.s);
+		if (idx < 0) {
+			char known[512] = "";
+			size_t used = 0;
+			for (int i = 0; cs->mech->variants[i].name && used < sizeof(known); i++)
+				used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
+							 i ? ", " : "", cs->mech->variants[i].name);
+			return fail(c, v->line, key, "mechanism '%s' has no variant '%s' (known: %s)",
+				    cs->mech->name, v->u.s, known);
+		}
+		cs->variant = idx;
+		return 0;
+	}
+	const struct opt_desc *d = opt_find(case_settings_opts, key);
+	if (d)
+		return set_opt(c, d, &cs->set, v, key);
+	d = opt_find(cs->mech->opts, key);
+	if (d)
+		return set_opt(c, d, cs->mech_cfg, v, key);
+	char known_set[512], known_mech[512];
+	names_of(case_settings_opts, known_set, sizeof(known_set));
+	names_of(cs->mech->opts, known_mech, sizeof(known_mech));
+	return fail(c, v->line, key, "unknown key for mechanism '%s' (case keys: name, variant, load, load_opts, pmu, %s; "
+		    "options of %s: %s)", cs->mech->name, known_set, cs->mech->name,
+		    known_mech[0] ? known_mech : "none");
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...) BENCH_PRINTF(3, 4);
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	if (used >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static void scalar_text(const struct tval *v, char *buf, size_t len)
+{
+	switch (v->type) {
+	case TV_INT: snprintf(buf, len, "%" PRId64, v->u.i); break;
+	case TV_BOOL: snprintf(buf, len, "%s", v->u.b ? "true" : "false"); break;
+	case TV_STRING: snprintf(buf, len, "%s", v->u.s); break;
+	case TV_FLOAT: snprintf(buf, len, "%g", v->u.f); break;
+	default: snprintf(buf, len, "?"); break;
+	}
+}
+
+/* Case names become file names: keep [A-Za-z0-9._=-], map the rest to '_'. */
+static void sanitize_name(char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '=' || *s == '-'))
+			*s = '_';
+}
+
+static int parse_load(struct ctx *c, const struct tval *tbl, struct case_spec *cs)
+{
+	const struct tval *load = tval_get(tbl, "load");
+	const struct tval *lopts = tval_get(tbl, "load_opts");
+	snprintf(cs->load_desc, sizeof(cs->load_desc), "none");
+	if (!load || (load->type == TV_STRING && strcmp(load->u.s, "none") == 0)) {
+		if (lopts)
+			return fail(c, lopts->line, "load_opts", "given without a load");
+		return 0;
+	}
+	if (load->type != TV_STRING)
+		return fail(c, load->line, "load", "expected string, got %s", tval_type_name(load->type));
+	cs->load = loadgen_find(load->u.s);
+	if (!cs->load) {
+		char known[512] = "none";
+		for (size_t i = 0; loadgen_at(i); i++)
+			append(known, sizeof(known), ", %s", loadgen_at(i)->name);
+		return fail(c, load->line, "load", "no load generator '%s' (known: %s)", load->u.s, known);
+	}
+	cs->load_cfg = calloc(1, cs->load->cfg_size ? cs->load->cfg_size : 1);
+	char why[256];
+	if (!cs->load_cfg || opt_apply_defaults(cs->load->opts, cs->load_cfg, why, sizeof(why)))
+		return fail(c, load->line, "load", "internal: %s", cs->load_cfg ? why : "out of memory");
+	if (lopts) {
+		if (lopts->type != TV_TABLE)
+			return fail(c, lopts->line, "load_opts", "expected a table, got %s", tval_type_name(lopts->type));
+		for (size_t i = 0; i < lopts->count; i++) {
+			const struct tval *v = &lopts->items[i];
+			const struct opt_desc *d = opt_find(cs->load->opts, v->key);
+			if (!d) {
+				char known[512];
+				names_of(cs->load->opts, known, sizeof(known));
+				return fail(c, v->line, v->key, "unknown option of load '%s' (known: %s)",
+					    cs->load->name, known[0] ? known : "none");
+			}
+			if (set_opt(c, d, cs->load_cfg, v, v->key))
+				return -1;
+		}
+	}
+	snprintf(cs->load_desc, sizeof(cs->load_desc), "%s", cs->load->name);
+	for (const struct opt_desc *d = cs->load->opts; d && d->name; d++) {
+		char val[OPT_STR_MAX];
+		opt_format(d, cs->load_cfg, val, sizeof(val));
+		append(cs->load_desc, sizeof(cs->load_desc), " %s=%s", d->name, val);
+	}
+	return 0;
+}
+
+static int parse_pmu(struct ctx *c, const struct tval *tbl, struct case_spec *cs)
+{
+	const struct tval *p = tval_get(tbl, "pmu");
+	if (!p)
+		return 0;
+	if (p->type == TV_STRING) {
+		snprintf(cs->pmu_events[0], PMU_NAME_MAX, "%s", p->u.s);
+		cs->n_pmu = 1;
+		return 0;
+	}
+	if (p->type != TV_ARRAY)
+		return fail(c, p->line, "pmu", "expected a list of event names, got %s", tval_type_name(p->type));
+	if (p->count > PMU_MAX_EVENTS)
+		return fail(c, p->line, "pmu", "at most %d events", PMU_MAX_EVENTS);
+	for (size_t i = 0; i < p->count; i++) {
+		const struct tval *e = &p->items[i];
+		if (e->type != TV_STRING || strlen(e->u.s) >= PMU_NAME_MAX || !e->u.s[0])
+			return fail(c, e->line, "pmu", "event names are non-empty strings under %d characters",
+				    PMU_NAME_MAX);
+		snprintf(cs->pmu_events[i], PMU_NAME_MAX, "%s", e->u.s);
+	}
+	cs->n_pmu = (unsigned)p->count;
+	return 0;
+}
+
+static int push_case(struct ctx *c, struct suite *s, const struct case_spec *cs)
+{
+	for (size_t i = 0; i < s->n_cases; i++)
+		if (strcmp(s->cases[i].name, cs->name) == 0)
+			return fail(c, cs->line, "name", "case name '%s' is used twice (first at line %d)",
+				    cs->name, s->cases[i].line);
+	struct case_spec *n = realloc(s->cases, (s->n_cases + 1) * sizeof(*n));
+	if (!n)
+		return fail(c, cs->line, NULL, "out of memory");
+	s->cases = n;
+	s->cases[s->n_cases++] = *cs;
+	return 0;
+}
+
+static void case_free(struct case_spec *cs)
+{
+	free(cs->mech_cfg);
+	free(cs->load_cfg);
+	cs->mech_cfg = cs->load_cfg = NULL;
+}
+
+/* Build one concrete case from the scalars and the chosen sweep values. */
+static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, const struct case_settings *defaults,
+		      const struct mechanism_ops *mech, const struct member *m, size_t nm, const size_t *pick)
+{
+	struct case_spec cs;
+	memset(&cs, 0, sizeof(cs));
+	cs.line = tbl->line;
+	cs.mech = mech;
+	cs.set = *defaults;
+	cs.mech_cfg = calloc(1, mech->cfg_size ? mech->cfg_size : 1);
+	char why[256];
+	if (!cs.mech_cfg)
+		return fail(c, tbl->line, NULL, "out of memory");
+	if (opt_apply_defaults(mech->opts, cs.mech_cfg, why, sizeof(why))) {
+		free(cs.mech_cfg);
+		return fail(c, tbl->line, "mechanism", "internal: %s", why);
+	}
+
+	const struct tval *name = tval_get(tbl, "name");
+	char suffix[256] = "";
+	bool variant_named = false;
+	for (size_t i = 0; i < nm; i++) {
+		const struct tval *v = m[i].sweep ? &m[i].node->items[pick[i]] : m[i].node;
+		const char *key = m[i].node->key;
+		if (v->type == TV_ARRAY || v->type == TV_TABLE) {
+			case_free(&cs);
+			return fail(c, v->line, key, "a swept list holds scalars, not a %s", tval_type_name(v->type));
+		}
+		if (apply_member(c, &cs, key, v)) {
+			case_free(&cs);
+			return -1;
+		}
+		if (strcmp(key, "variant") == 0) {
+			/* an explicit name stands alone unless the variant is swept */
+			variant_named = m[i].sweep || !name;
+		} else if (m[i].sweep) {
+			char val[128];
+			scalar_text(v, val, sizeof(val));
+			append(suffix, sizeof(suffix), "-%s=%s", key, val);
+		}
+	}
+	snprintf(cs.name, sizeof(cs.name), "%s%s%s%s", name ? name->u.s : mech->name,
+		 variant_named ? "-" : "", variant_named ? mech->variants[cs.variant].name : "", suffix);
+	sanitize_name(cs.name);
+
+	for (const struct opt_desc *d = mech->opts; d && d->name; d++) {
+		char val[OPT_STR_MAX];
+		opt_format(d, cs.mech_cfg, val, sizeof(val));
+		append(cs.params, sizeof(cs.params), "%s%s=%s", cs.params[0] ? " " : "", d->name, val);
+	}
+	if (parse_load(c, tbl, &cs) || parse_pmu(c, tbl, &cs) || push_case(c, s, &cs)) {
+		case_free(&cs);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_case(struct ctx *c, struct suite *s, const struct tval *tbl, const struct case_settings *defaults)
+{
+	if (tbl->type != TV_TABLE)
+		return fail(c, tbl->line, "case", "expected [[case]] tables, got %s", tval_type_name(tbl->type));
+	const struct tval *mv = tval_get(tbl, "mechanism");
+	if (!mv)
+		return fail(c, tbl->line, "mechanism", "every case needs a mechanism");
+	if (mv->type != TV_STRING)
+		return fail(c, mv->line, "mechanism", "expected string, got %s", tval_type_name(mv->type));
+	const struct mechanism_ops *mech = mechanism_find(mv->u.s);
+	if (!mech) {
+		char known[512] = "";
+		for (size_t i = 0; mechanism_at(i); i++)
+			append(known, sizeof(known), "%s%s", i ? ", " : "", mechanism_at(i)->name);
+		return fail(c, mv->line, "mechanism", "no mechanism '%s' (known: %s)", mv->u.s, known);
+	}
+	const struct tval *name = tval_get(tbl, "name");
+	if (name && (name->type != TV_STRING || !name->u.s[0]))
+		return fail(c, name->line, "name", "expected a non-empty string");
+
+	struct member *m = calloc(tbl->count + 1, sizeof(*m));
+	size_t *pick = calloc(tbl->count + 1, sizeof(*pick));
+	if (!m || !pick) {
+		free(m);
+		free(pick);
+		return fail(c, tbl->line, NULL, "out of memory");
+	}
+	size_t nm = 0;
+	for (size_t i = 0; i < tbl->count; i++) {
+		const struct tval *v = &tbl->items[i];
+		if (is_special(v->key) && strcmp(v->key, "variant") != 0)
+			continue;
+		if (v->type == TV_ARRAY && v->count == 0) {
+			free(m);
+			free(pick);
+			return fail(c, v->line, v->key, "an empty list sweeps nothing");
+		}
+		m[nm].node = v;
+		m[nm].sweep = v->type == TV_ARRAY;
+		nm++;
+	}
+	/* odometer over the swept members: every combination, the last key fastest */
+	int rc = 0;
+	for (;;) {
+		rc = build_case(c, s, tbl, defaults, mech, m, nm, pick);
+		if (rc)
+			break;
+		bool advanced = false;
+		for (size_t i = nm; i-- > 0 && !advanced;) {
+			if (!m[i].sweep)
+				continue;
+			if (++pick[i] < m[i].node->count)
+				advanced = true;
+			else
+				pick[i] = 0;
+		}
+		if (!advanced)
+			break;
+	}
+	free(m);
+	free(pick);
+	return rc;
+}
+
+static int parse_suite_table(struct ctx *c, const struct tval *t, struct suite *s)
+{
+	if (!t)
+		return 0;
+	if (t->type != TV_TABLE)
+		return fail(c, t->line, "suite", "expected a table, got %s", tval_type_name(t->type));
+	for (size_t i = 0; i < t->count; i++) {
+		const struct tval *v = &t->items[i];
+		char *dst;
+		size_t len;
+		if (strcmp(v->key, "name") == 0) {
+			dst = s->name;
+			len = sizeof(s->name);
+		} else if (strcmp(v->key, "description") == 0) {
+			dst = s->description;
+			len = sizeof(s->description);
+		} else {
+			return fail(c, v->line, v->key, "unknown key in [suite] (known: name, description)");
+		}
+		if (v->type != TV_STRING)
+			return fail(c, v->line, v->key, "expected string, got %s", tval_type_name(v->type));
+		snprintf(dst, len, "%s", v->u.s);
+	}
+	return 0;
+}
+
+int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
+{
+	memset(s, 0, sizeof(*s));
+	struct ctx c = { .path = path, .err = err, .err_len = err_len };
+	snprintf(s->path, sizeof(s->path), "%s", path);
+
+	char perr[512];
+	int pline;
+	struct tval *root = tval_parse_file(path, perr, sizeof(perr), &pline);
+	if (!root) {
+		if (pline)
+			snprintf(err, err_len, "%s:%s", path, perr);
+		else
+			snprintf(err, err_len, "%s: %s", path, perr);
+		return -1;
+	}
+	char hex[SHA256_DIGEST_STRING_LENGTH];
+	if (SHA256File(path, hex))
+		snprintf(s->sha256_hex, sizeof(s->sha256_hex), "%s", hex);
+
+	int rc = 0;
+	for (size_t i = 0; i < root->count && !rc; i++) {
+		const char *k = root->items[i].key;
+		if (strcmp(k, "suite") && strcmp(k, "defaults") && strcmp(k, "case"))
+			rc = fail(&c, root->items[i].line, k, "unknown top-level key (known: suite, defaults, case)");
+	}
+	if (!rc)
+		rc = parse_suite_table(&c, tval_get(root, "suite"), s);
+	struct case_settings defaults;
+	if (!rc)
+		rc = load_defaults(&c, tval_get(root, "defaults"), &defaults);
+	const struct tval *cases = tval_get(root, "case");
+	if (!rc && (!cases || cases->type != TV_ARRAY || cases->count == 0))
+		rc = fail(&c, cases ? cases->line : 1, "case", "a suite needs at least one [[case]]");
+	for (size_t i = 0; !rc && i < cases->count; i++)
+		rc = parse_case(&c, s, &cases->items[i], &defaults);
+	if (!rc && !s->name[0]) {
+		const char *base = strrchr(path, '/');
+		snprintf(s->name, sizeof(s->name), "%s", base ? base + 1 : path);
+		char *dot = strrchr(s->name, '.');
+		if (dot)
+			*dot = '\0';
+	}
+	tval_free(root);
+	if (rc)
+		suite_free(s);
+	return rc;
+}
+
+void suite_free(struct suite *s)
+{
+	for (size_t i = 0; i < s->n_cases; i++)
+		case_free(&s->cases[i]);
+	free(s->cases);
+	s->cases = NULL;
+	s->n_cases = 0;
+}
+
+void suite_filter(struct suite *s, const char *pattern)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < s->n_cases; i++) {
+		if (fnmatch(pattern, s->cases[i].name, 0) == 0)
+			s->cases[keep++] = s->cases[i];
+		else
+			case_free(&s->cases[i]);
+	}
+	s->n_cases = keep;
+}

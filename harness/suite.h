@@ -1,0 +1,61 @@
+/*
+ * Suites: TOML files describing cases. A case names a mechanism, maybe a
+ * variant, its settings (the case keys below), mechanism options and a load.
+ * Any scalar key given as a list sweeps: the case expands into one case per
+ * value (several lists: every combination).
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loadgen.h"
+#include "mechanism.h"
+#include "pmu.h"
+
+/* Settings every case has; documented in case_settings_opts (harness list). */
+struct case_settings {
+	int64_t samples;          /* samples kept after warm-up */
+	int64_t warmup;           /* samples discarded first */
+	int64_t timeout_s;        /* SIGTERM, then SIGKILL after the grace period */
+	int64_t priority;         /* SCHED_FIFO priority, 0 = SCHED_OTHER */
+	int64_t cpu;              /* measuring CPU, -1 = the last online CPU */
+	int64_t peer_cpu;         /* peer CPU, -1 = the first online CPU other than cpu */
+	bool mlock;
+	bool dma_latency;
+	int64_t timer_slack_ns;
+};
+extern const struct opt_desc case_settings_opts[];
+
+struct case_spec {
+	char name[160];
+	int line;                               /* where the case was written */
+	const struct mechanism_ops *mech;
+	int variant;
+	void *mech_cfg;                          /* mech->cfg_size bytes */
+	char params[512];                        /* "key=value ..." of options set */
+	struct case_settings set;
+	const struct loadgen_ops *load;          /* NULL: no load */
+	void *load_cfg;
+	char load_desc[256];                     /* "none" or "name key=value ..." */
+	char pmu_events[PMU_MAX_EVENTS][PMU_NAME_MAX];
+	unsigned n_pmu;
+};
+
+struct suite {
+	char path[1024];
+	char name[128];
+	char description[512];
+	char sha256_hex[65];
+	struct case_spec *cases;
+	size_t n_cases;
+};
+
+/*
+ * Load and validate a suite. On error returns -1 with one line
+ * "PATH:LINE: key 'KEY': what is wrong" in err.
+ */
+int suite_load(const char *path, struct suite *s, char *err, size_t err_len);
+void suite_free(struct suite *s);
+/* Keep only cases whose name matches the fnmatch pattern. */
+void suite_filter(struct suite *s, const char *pattern);

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the harness binary: run a suite, then read what it wrote.
+
+usage: check_run.py smoke HARNESS SUITE
+       check_run.py faults HARNESS SUITE
+       check_run.py bad-input HARNESS
+"""
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+DESIGN_COLUMNS = ["case", "mechanism", "variant", "load", "status", "samples", "min_ns", "p50_ns",
+                  "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns", "stddev_ns", "min_cycles",
+                  "p50_cycles", "ref_value", "ref_unit", "ref_ratio"]
+
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print("FAIL:", msg, file=sys.stderr)
+
+
+def run_suite(harness, suite, out):
+    t0 = time.monotonic()
+    p = subprocess.run([harness, "run", suite, "--out", out], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL)
+    sys.stderr.write(p.stderr)
+    return p.returncode, time.monotonic() - t0
+
+
+def read_summary(out):
+    with open(os.path.join(out, "summary.csv"), newline="") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(reader)
+
+
+def expected_cases(harness, suite):
+    p = subprocess.run([harness, "check", suite], capture_output=True, text=True)
+    m = re.search(r", (\d+) cases", p.stdout)
+    return int(m.group(1)) if m else -1
+
+
+def registered_mechanisms(harness):
+    p = subprocess.run([harness, "list", "mechanisms"], capture_output=True, text=True)
+    return set(re.findall(r"^  (\S+): ", p.stdout, re.M))
+
+
+def check_ok_row(out, row):
+    name = row["case"]
+    n = int(row["samples"])
+    check(n > 0, f"{name}: ok with no samples")
+    vals = [int(row[k]) for k in ("min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns")]
+    check(vals == sorted(vals), f"{name}: percentiles out of order {vals}")
+    check(int(row["p50_cycles"]) >= int(row["min_cycles"]), f"{name}: p50_cycles < min_cycles")
+    hist = os.path.join(out, "hist", name + ".csv")
+    check(os.path.exists(hist), f"{name}: no {hist}")
+    if os.path.exists(hist):
+        with open(hist, newline="") as f:
+            rows = list(csv.DictReader(f))
+        check(sum(int(r["count"]) for r in rows) == n, f"{name}: histogram count != samples")
+        check(rows and int(rows[-1]["cumulative"]) == n, f"{name}: last cumulative != samples")
+        check(all(int(r["lo_ns"]) <= int(r["hi_ns"]) for r in rows), f"{name}: bucket lo > hi")
+
+
+def mode_smoke(harness, suite):
+    with tempfile.TemporaryDirectory(prefix="gapbench-smoke-") as out:
+        rc, _ = run_suite(harness, suite, out)
+        check(rc == 0, f"harness run exited {rc}, expected 0")
+        cols, rows = read_summary(out)
+        check(cols[:len(DESIGN_COLUMNS)] == DESIGN_COLUMNS, f"summary columns {cols}")
+        check(len(rows) == expected_cases(harness, suite), "summary has not one row per case")
+        covered = {r["mechanism"] for r in rows}
+        missing = registered_mechanisms(harness) - covered - {"selftest"}
+        check(not missing, f"mechanisms missing from the smoke suite: {sorted(missing)}")
+        for row in rows:
+            st = row["status"]
+            if st == "ok":
+                check_ok_row(out, row)
+            else:
+                check(st.startswith("skip: ") and len(st) > 10, f"{row['case']}: status '{st}'")
+                print(f"SKIP {row['case']}: {st[6:]}")
+        with open(os.path.join(out, "meta.json")) as f:
+            meta = json.load(f)
+        check(meta["platform"]["tsc"]["tsc_khz"] > 0, "meta.json has no TSC frequency")
+        check(len(meta["cases"]) == len(rows), "meta.json cases != summary rows")
+        check(len(meta["suite"]["sha256"]) == 64, "meta.json has no suite hash")
+        for c in meta["cases"]:
+            if c["status"] == "ok":
+                check("rt_environment" in c and "probe_overhead" in c, f"{c['case']}: meta incomplete")
+        print(f"{len(rows)} cases: "
+              f"{sum(r['status'] == 'ok' for r in rows)} ok, "
+              f"{sum(r['status'].startswith('skip') for r in rows)} skipped")
+
+
+def leak_processes():
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read()
+                # "pid (comm) state ...": a zombie (Z) is dead, only not yet reaped by init
+                comm, state = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2]
+                if comm == "gapbench-leak" and state != "Z":
+                    found.append(pid)
+            except OSError:
+                pass
+    return found
+
+
+def mode_faults(harness, suite):
+    with tempfile.TemporaryDirectory(prefix="gapbench-faults-") as out:
+        rc, elapsed = run_suite(harness, suite, out)
+        check(rc == 1, f"harness run exited {rc}, expected 1 (some cases failed)")
+        _, rows = read_summary(out)
+        by = {r["case"]: r for r in rows}
+        want = {
+            "selftest-ok-first": "ok",
+            "selftest-hang": "timeout",
+            "selftest-ignore-term": "timeout",
+            "selftest-sigkill": "signal: 9",
+            "selftest-fail": "fail: selftest: failing on purpose",
+            "selftest-skip": "skip: selftest: skipping on purpose",
+            "selftest-exit": "fail: case process exited with 3 in measure",
+            "selftest-leak-peer": "ok",
+            "selftest-ok-last": "ok",
+        }
+        for case, status in want.items():
+            got = by.get(case, {}).get("status")
+            check(got == status, f"{case}: status {got!r}, expected {status!r}")
+        for case in ("selftest-hang", "selftest-ignore-term"):
+            e = float(by.get(case, {}).get("elapsed_s", "1e9"))
+            check(0.9 <= e <= 1 + 2 + 1.5, f"{case}: took {e:.2f} s for a 1 s timeout + 2 s grace")
+        with open(os.path.join(out, "meta.json")) as f:
+            meta = json.load(f)
+        leak = [c for c in meta["cases"] if c["case"] == "selftest-leak-peer"]
+        check(leak and leak[0].get("leftover_processes_killed") is True, "leaked peer was not reported")
+        time.sleep(0.2)
+        check(not leak_processes(), f"leaked processes survive: {leak_processes()}")
+        check(elapsed < 30, f"fault suite took {elapsed:.1f} s")
+
+
+def mode_bad_input(harness):
+    with tempfile.TemporaryDirectory(prefix="gapbench-bad-") as d:
+        suite = os.path.join(d, "bad.toml")
+        with open(suite, "w") as f:
+            f.write('[[case]]\nmechanism = "null"\nsamplez = 10\n')
+        for cmd in (["run", suite, "--out", os.path.join(d, "out")], ["check", suite]):
+            p = subprocess.run([harness] + cmd, capture_output=True, text=True)
+            check(p.returncode == 2, f"{cmd[0]} on a bad key exited {p.returncode}")
+            lines = p.stderr.strip().splitlines()
+            check(len(lines) == 1, f"{cmd[0]}: expected one line, got {lines}")
+            check(lines and lines[0].startswith(f"{suite}:3: key 'samplez': unknown key"),
+                  f"{cmd[0]}: unexpected message {lines}")
+        check(not os.path.exists(os.path.join(d, "out")), "a bad suite still created its results folder")
+        for args in (["run"], ["run", os.path.join(d, "missing.toml")], ["frobnicate"], []):
+            p = subprocess.run([harness] + args, capture_output=True, text=True)
+            check(p.returncode == 2, f"harness {' '.join(args)} exited {p.returncode}, expected 2")
+        p = subprocess.run([harness, "run", "--help"], capture_output=True, text=True)
+        check(p.returncode == 0 and "--out" in p.stdout, "run --help")
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "smoke":
+        mode_smoke(sys.argv[2], sys.argv[3])
+    elif mode == "faults":
+        mode_faults(sys.argv[2], sys.argv[3])
+    elif mode == "bad-input":
+        mode_bad_input(sys.argv[2])
+    else:
+        sys.exit(f"unknown mode {mode}")
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

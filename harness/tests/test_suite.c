@@ -1,0 +1,128 @@
+/* Suite parsing: sweeps expand, and every kind of bad input names file, line and key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../bench/tests/check.h"
+#include "suite.h"
+
+static char dir[] = "/tmp/gapbench-test-suite-XXXXXX";
+
+static const char *write_suite(const char *name, const char *text)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_good(void)
+{
+	const char *p = write_suite("good.toml",
+		"[suite]\nname = \"g\"\ndescription = \"a test\"\n"
+		"[defaults]\nsamples = 500\npriority = 0\n"
+		"[[case]]\nmechanism = \"syscall\"\nvariant = [\"getppid\", \"invalid\"]\nwarmup = [0, 10]\n"
+		"[[case]]\nname = \"floor\"\nmechanism = \"null\"\nsamples = 42\ntimeout_s = 5\n"
+		"pmu = [\"INSTRUCTIONS_RETIRED\", \"cycles\"]\n");
+	struct suite s;
+	char err[1024] = "";
+	int rc = suite_load(p, &s, err, sizeof(err));
+	CHECK(rc == 0);
+	if (rc) {
+		fprintf(stderr, "unexpected error: %s\n", err);
+		return;
+	}
+	CHECK(strcmp(s.name, "g") == 0);
+	CHECK(strlen(s.sha256_hex) == 64);
+	CHECK_EQ_U64(s.n_cases, 5);
+	if (s.n_cases == 5) {
+		/* sorted keys: variant before warmup; the last key varies fastest */
+		CHECK(strcmp(s.cases[0].name, "syscall-getppid-warmup=0") == 0);
+		CHECK(strcmp(s.cases[1].name, "syscall-getppid-warmup=10") == 0);
+		CHECK(strcmp(s.cases[2].name, "syscall-invalid-warmup=0") == 0);
+		CHECK(strcmp(s.cases[3].name, "syscall-invalid-warmup=10") == 0);
+		CHECK_EQ_U64(s.cases[3].set.warmup, 10);
+		CHECK_EQ_U64(s.cases[3].set.samples, 500);   /* from [defaults] */
+		CHECK_EQ_U64(s.cases[0].set.timeout_s, 60);  /* built-in default */
+		CHECK(strcmp(s.cases[4].name, "floor") == 0);
+		CHECK_EQ_U64(s.cases[4].set.samples, 42);
+		CHECK_EQ_U64(s.cases[4].n_pmu, 2);
+		CHECK(strcmp(s.cases[4].pmu_events[1], "cycles") == 0);
+		CHECK(strcmp(s.cases[4].load_desc, "none") == 0);
+	}
+	suite_filter(&s, "syscall-invalid-*");
+	CHECK_EQ_U64(s.n_cases, 2);
+	suite_free(&s);
+}
+
+struct bad_case {
+	const char *file;
+	const char *text;
+	const char *expect;   /* substring of the one-line error */
+};
+
+static const struct bad_case bad[] = {
+	{ "unknown_key.toml", "[[case]]\nmechanism = \"null\"\n\nbogus = 1\n", "unknown_key.toml:4: key 'bogus': unknown key" },
+	{ "wrong_type.toml", "[[case]]\nmechanism = \"null\"\nsamples = \"many\"\n", "wrong_type.toml:3: key 'samples': expected int, got string" },
+	{ "range.toml", "[[case]]\nmechanism = \"null\"\npriority = 100\n", "range.toml:3: key 'priority': 100 is out of range [0, 99]" },
+	{ "no_mech.toml", "[[case]]\nsamples = 1\n", "no_mech.toml:1: key 'mechanism': every case needs a mechanism" },
+	{ "unknown_mech.toml", "[[case]]\nmechanism = \"warp-drive\"\n", "unknown_mech.toml:2: key 'mechanism': no mechanism 'warp-drive'" },
+	{ "variant.toml", "[[case]]\nmechanism = \"syscall\"\nvariant = [\"getppid\", \"nope\"]\n", "variant.toml:3: key 'variant': mechanism 'syscall' has no variant 'nope'" },
+	{ "dup.toml", "[[case]]\nmechanism = \"null\"\n[[case]]\nmechanism = \"null\"\n", "dup.toml:3: key 'name': case name 'null' is used twice (first at line 1)" },
+	{ "syntax.toml", "[[case]]\nmechanism = \"null\nsamples = 3\n", "syntax.toml:2:" },
+	{ "empty_list.toml", "[[case]]\nmechanism = \"null\"\nsamples = []\n", "empty_list.toml:3: key 'samples': an empty list sweeps nothing" },
+	{ "defaults.toml", "[defaults]\nmsg_bytes = 3\n[[case]]\nmechanism = \"null\"\n", "defaults.toml:2: key 'msg_bytes': unknown key in [defaults]" },
+	{ "top.toml", "title = \"x\"\n[[case]]\nmechanism = \"null\"\n", "top.toml:1: key 'title': unknown top-level key" },
+	{ "nocase.toml", "[suite]\nname = \"x\"\n", "nocase.toml:1: key 'case': a suite needs at least one [[case]]" },
+	{ "load.toml", "[[case]]\nmechanism = \"null\"\nload = \"volcano\"\n", "load.toml:3: key 'load': no load generator 'volcano'" },
+	{ "float.toml", "[[case]]\nmechanism = \"null\"\nsamples = 1.5\n", "float.toml:3: key 'samples': expected int, got float" },
+	{ "nested.toml", "[[case]]\nmechanism = \"null\"\nsamples = [[1]]\n", "nested.toml:3: key 'samples': a swept list holds scalars" },
+};
+
+static void test_bad(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *p = write_suite(bad[i].file, bad[i].text);
+		struct suite s;
+		char err[1024] = "";
+		int rc = suite_load(p, &s, err, sizeof(err));
+		CHECK(rc != 0);
+		if (rc == 0) {
+			fprintf(stderr, "  %s was accepted\n", bad[i].file);
+			suite_free(&s);
+			continue;
+		}
+		if (!strstr(err, bad[i].expect)) {
+			fprintf(stderr, "  %s: got \"%s\", want \"%s\"\n", bad[i].file, err, bad[i].expect);
+			check_failures++;
+		}
+		CHECK(strchr(err, '\n') == NULL);   /* one line */
+		CHECK(strncmp(err, dir, strlen(dir)) == 0); /* starts with the path */
+	}
+	struct suite s;
+	char err[1024];
+	CHECK(suite_load("/nonexistent/gapbench.toml", &s, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "/nonexistent/gapbench.toml") != NULL);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_good();
+	test_bad();
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", dir);
+	CHECK_DONE();
+}

@@ -1,0 +1,139 @@
+/*
+ * spin: a CPU-bound co-runner. Each spinner is a process pinned to a CPU that
+ * increments a counter as fast as it can until stopped; stop() reports the
+ * iterations per second and the CPU share each spinner actually got.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "loadgen.h"
+#include "peer.h"
+#include "rtenv.h"
+
+#define SPIN_MAX 16
+
+struct spin_cfg {
+	int64_t spinners;
+	int64_t cpu;
+	int64_t nice;
+};
+
+static const struct opt_desc spin_opts[] = {
+	OPT_INT_FIELD(struct spin_cfg, spinners, "1", 1, SPIN_MAX, "processes", "number of spinning processes"),
+	OPT_INT_FIELD(struct spin_cfg, cpu, "-1", -1, 1023, "",
+		      "CPU to pin the spinners to (-1 = the case's peer CPU)"),
+	OPT_INT_FIELD(struct spin_cfg, nice, "0", -20, 19, "", "nice value of the spinners (SCHED_OTHER)"),
+	OPT_TABLE_END,
+};
+
+struct spin_shared {
+	_Atomic int stop;
+	_Atomic int started;
+	_Alignas(64) _Atomic uint64_t iterations[SPIN_MAX];
+};
+
+struct spin_state {
+	struct spin_shared *sh;
+	pid_t pids[SPIN_MAX];
+	int n;
+	struct timespec t0;
+};
+
+static struct spin_state spin_state;
+
+static int spinner(void *arg)
+{
+	struct spin_shared *sh = arg;
+	int idx = atomic_fetch_add(&sh->started, 1);
+	uint64_t n = 0;
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+		n++;
+		if ((n & 0xffff) == 0)
+			atomic_store_explicit(&sh->iterations[idx], n, memory_order_relaxed);
+	}
+	atomic_store(&sh->iterations[idx], n);
+	return 0;
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int spin_start(struct load_ctx *ctx)
+{
+	const struct spin_cfg *cfg = ctx->cfg;
+	struct spin_state *st = &spin_state;
+	memset(st, 0, sizeof(*st));
+	st->sh = peer_shared_alloc(sizeof(*st->sh));
+	if (!st->sh)
+		return load_why(ctx, BENCH_FAIL, "cannot map shared memory: %s", strerror(errno));
+	/* Spinners are plain SCHED_OTHER load: never real-time, whatever the case uses. */
+	struct mech_ctx peer = { .peer_cpu = cfg->cpu >= 0 ? (int)cfg->cpu : ctx->cpu, .priority = 0 };
+	for (int i = 0; i < cfg->spinners; i++) {
+		int err = peer_process_start(&peer, &st->pids[i], spinner, st->sh);
+		if (err)
+			return load_why(ctx, BENCH_FAIL, "fork: %s", strerror(err));
+		st->n++;
+		setpriority(PRIO_PROCESS, (id_t)st->pids[i], (int)cfg->nice);
+	}
+	/* steady once every spinner runs its loop */
+	for (int tries = 0; atomic_load(&st->sh->started) < st->n; tries++) {
+		if (tries > 5000)
+			return load_why(ctx, BENCH_FAIL, "spinners did not start within 5 s");
+		usleep(1000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &st->t0);
+	report_kv(ctx->report, "cpu", "%d", peer.peer_cpu);
+	return BENCH_OK;
+}
+
+static int spin_stop(struct load_ctx *ctx)
+{
+	struct spin_state *st = &spin_state;
+	if (!st->sh)
+		return BENCH_OK;
+	double wall_s = elapsed_s(&st->t0);
+	atomic_store(&st->sh->stop, 1);
+	int rc = BENCH_OK;
+	for (int i = 0; i < st->n; i++)
+		if (peer_process_reap(st->pids[i], 2000) != 0)
+			rc = load_why(ctx, BENCH_FAIL, "spinner %d did not exit cleanly", i);
+	struct rusage ru;
+	double cpu_s = 0;
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+		cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+			(double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	uint64_t total = 0;
+	for (int i = 0; i < st->n; i++)
+		total += atomic_load(&st->sh->iterations[i]);
+	report_kv(ctx->report, "spinners", "%d", st->n);
+	report_kv(ctx->report, "wall_s", "%.3f", wall_s);
+	report_kv(ctx->report, "iterations_per_s", "%.0f", wall_s > 0 ? (double)total / wall_s : 0.0);
+	/* RUSAGE_CHILDREN counts every reaped child of the case process, spinners included */
+	report_kv(ctx->report, "cpu_share_of_one_cpu", "%.3f", wall_s > 0 ? cpu_s / wall_s : 0.0);
+	peer_shared_free(st->sh, sizeof(*st->sh));
+	st->sh = NULL;
+	st->n = 0;
+	return rc;
+}
+
+static const struct loadgen_ops spin_ops = {
+	.name = "spin",
+	.abi_version = LOADGEN_ABI_VERSION,
+	.help = "CPU-bound spinning processes on one CPU (a co-runner competing for the CPU)",
+	.opts = spin_opts,
+	.cfg_size = sizeof(struct spin_cfg),
+	.start = spin_start,
+	.stop = spin_stop,
+};
+LOADGEN_REGISTER(spin_ops)

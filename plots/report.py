@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Text report of a results folder: the machine, then one line per case.
+
+usage: plots/report.py DIR      writes DIR/report.txt and prints it
+
+Only formats what the harness wrote (summary.csv, meta.json); it computes no
+statistics of its own.
+"""
+import csv
+import json
+import os
+import sys
+
+
+def machine_lines(meta):
+    p = meta.get("platform", {})
+    cpu, tsc, kern = p.get("cpu", {}), p.get("tsc", {}), p.get("kernel", {})
+    hv, kvm, pmu, build = p.get("hypervisor", {}), p.get("kvm", {}), p.get("pmu", {}), p.get("build", {})
+    lines = [
+        f"machine: {cpu.get('model', '?')}, {cpu.get('online', '?')} CPUs, kernel {kern.get('release', '?')}",
+        f"TSC: {tsc.get('tsc_khz', 0) / 1000:.3f} MHz from {tsc.get('source', '?')} "
+        f"({tsc.get('deviation_from_monotonic_raw_ppm', 0):+.0f} ppm vs CLOCK_MONOTONIC_RAW), "
+        f"probe overhead {tsc.get('probe_overhead', {}).get('min_cycles', '?')} cycles",
+        f"gapbench {build.get('version', '?')} ({build.get('git_revision', '?')}), "
+        f"{build.get('buildtype', '?')} build",
+    ]
+    warnings = []
+    if hv.get("present"):
+        warnings.append(f"runs in a virtual machine ({hv.get('cpuid_vendor', '?')})"
+                        + ("; KVM guests here are nested" if kvm.get("guests_are_nested") else ""))
+    if not pmu.get("hardware_pmu_visible"):
+        warnings.append("no hardware PMU: counters are unavailable")
+    govs = set(cpu.get("governor", {}).values())
+    if govs and govs != {"performance"}:
+        warnings.append(f"CPU frequency governor: {', '.join(sorted(govs))} (not performance)")
+    if build.get("timings_from_sanitized_build"):
+        warnings.append(f"sanitized build ({build.get('sanitize')}): timings are not representative")
+    if not tsc.get("invariant_cpuid") and not tsc.get("nonstop_tsc"):
+        warnings.append("TSC not reported invariant")
+    lines += [f"warning: {w}" for w in warnings]
+    return lines
+
+
+def case_lines(rows):
+    head = f"{'case':44} {'status':10} {'samples':>8} {'p50 ns':>9} {'p99 ns':>9} {'max ns':>10} {'p50 cyc':>9}"
+    out = [head, "-" * len(head)]
+    for r in rows:
+        status = r["status"]
+        if status == "ok":
+            out.append(f"{r['case']:44} {'ok':10} {r['samples']:>8} {r['p50_ns']:>9} {r['p99_ns']:>9} "
+                       f"{r['max_ns']:>10} {r['p50_cycles']:>9}")
+        else:
+            out.append(f"{r['case']:44} {status}")
+    return out
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        sys.exit(0 if len(sys.argv) == 2 else 2)
+    folder = sys.argv[1]
+    try:
+        with open(os.path.join(folder, "meta.json")) as f:
+            meta = json.load(f)
+        with open(os.path.join(folder, "summary.csv"), newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, ValueError) as e:
+        print(f"report.py: {e}", file=sys.stderr)
+        sys.exit(2)
+    suite = meta.get("suite", {})
+    text = [f"gapbench results: suite {suite.get('name', '?')} ({suite.get('path', '?')})", ""]
+    text += machine_lines(meta) + [""] + case_lines(rows)
+    report = os.path.join(folder, "report.txt")
+    with open(report + ".tmp", "w") as f:
+        f.write("\n".join(text) + "\n")
+    os.replace(report + ".tmp", report)
+    print("\n".join(text))
+    print(f"\nreport: {report}")
+
+
+if __name__ == "__main__":
+    main()
