@@ -13,6 +13,7 @@
  * BENCH_FAIL (reason in ctx->why).
  */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "compiler.h"
@@ -48,6 +49,7 @@ struct mech_ctx {
 	int cpu;                       /* CPU of the measuring thread, -1 = unpinned */
 	int peer_cpu;                  /* CPU for peers, -1 = unpinned */
 	int priority;                  /* SCHED_FIFO priority, 0 = SCHED_OTHER */
+	bool mlock;                    /* peers lock their memory too (mlockall is not inherited) */
 	uint64_t timeout_ns;           /* the case's timeout, for internal waits */
 	const struct tsc_info *tsc;
 	struct report *report;         /* facts for meta.json */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,25 +14,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rtenv.h"
 
 struct thread_boot {
 	void *(*fn)(void *);
 	void *arg;
-	int cpu, priority;
 };
 
 static void *thread_trampoline(void *p)
 {
 	struct thread_boot boot = *(struct thread_boot *)p;
 	free(p);
-	if (boot.cpu >= 0)
-		rtenv_pin_self(boot.cpu);
-	/* always explicit: SCHED_OTHER for 0, never the creator's policy by inheritance */
-	rtenv_fifo_self(boot.priority);
 	return boot.fn(boot.arg);
 }
 
+/*
+ * Affinity and scheduling are set in the thread attributes, so the peer
+ * never runs (not even its first instruction) on the creator's CPU: a
+ * SCHED_FIFO creator spinning until the peer is ready would starve it there.
+ */
 int peer_thread_start(struct mech_ctx *ctx, pthread_t *tid, void *(*fn)(void *), void *arg)
 {
 	struct thread_boot *boot = malloc(sizeof(*boot));
@@ -39,13 +39,47 @@ int peer_thread_start(struct mech_ctx *ctx, pthread_t *tid, void *(*fn)(void *),
 		return ENOMEM;
 	boot->fn = fn;
 	boot->arg = arg;
-	boot->cpu = ctx->peer_cpu;
-	boot->priority = ctx->priority;
-	/* The peer inherits the creator's affinity until it pins itself; that is fine. */
-	int err = pthread_create(tid, NULL, thread_trampoline, boot);
+	pthread_attr_t attr;
+	int err = pthread_attr_init(&attr);
+	if (err) {
+		free(boot);
+		return err;
+	}
+	struct sched_param sp = { .sched_priority = ctx->priority > 0 ? ctx->priority : 0 };
+	err = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	if (!err)
+		err = pthread_attr_setschedpolicy(&attr, ctx->priority > 0 ? SCHED_FIFO : SCHED_OTHER);
+	if (!err)
+		err = pthread_attr_setschedparam(&attr, &sp);
+	if (!err && ctx->peer_cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(ctx->peer_cpu, &set);
+		err = pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	if (!err)
+		err = pthread_create(tid, &attr, thread_trampoline, boot);
+	pthread_attr_destroy(&attr);
 	if (err)
 		free(boot);
 	return err;
+}
+
+/* Place a process on the peer CPU with the case's policy; used from both sides of fork. */
+static int place_process(pid_t pid, const struct mech_ctx *ctx)
+{
+	if (ctx->peer_cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(ctx->peer_cpu, &set);
+		if (sched_setaffinity(pid, sizeof(set), &set) != 0)
+			return errno;
+	}
+	/* always explicit: SCHED_OTHER for 0, never the parent's policy by inheritance */
+	struct sched_param sp = { .sched_priority = ctx->priority > 0 ? ctx->priority : 0 };
+	if (sched_setscheduler(pid, ctx->priority > 0 ? SCHED_FIFO : SCHED_OTHER, &sp) != 0)
+		return errno;
+	return 0;
 }
 
 int peer_process_start(struct mech_ctx *ctx, pid_t *pid, int (*fn)(void *), void *arg)
@@ -58,11 +92,22 @@ int peer_process_start(struct mech_ctx *ctx, pid_t *pid, int (*fn)(void *), void
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		if (ctx->peer_cpu >= 0)
-			rtenv_pin_self(ctx->peer_cpu);
-		/* always explicit: SCHED_OTHER for 0, never the parent's policy by inheritance */
-		rtenv_fifo_self(ctx->priority);
+		/* mlockall is not inherited across fork */
+		if (ctx->mlock)
+			mlockall(MCL_CURRENT | MCL_FUTURE);
+		if (place_process(0, ctx) != 0)
+			_exit(126);
 		_exit(fn(arg) & 0xff);
+	}
+	/*
+	 * Also from the parent, at once: the child may not get the CPU to place
+	 * itself while a SCHED_FIFO parent spins there.
+	 */
+	int err = place_process(p, ctx);
+	if (err && err != ESRCH) {   /* ESRCH: it already ran and exited */
+		kill(p, SIGKILL);
+		waitpid(p, NULL, 0);
+		return err;
 	}
 	*pid = p;
 	return 0;

@@ -242,11 +242,9 @@ int tsc_measure_overhead(struct tsc_overhead *out, unsigned batches, unsigned pe
 struct sync_shared {
 	_Alignas(BENCH_CACHELINE) _Atomic uint64_t stamp;  /* last writer's TSC */
 	_Atomic unsigned turn;                              /* 0: A writes, 1: B writes */
-	_Atomic int ready;
+	_Atomic int abort;  /* a side gave up waiting */
 	unsigned rounds;
-	int cpu_b;
-	int64_t worst_b;   /* B's worst backwards step */
-	int pin_err;
+	int64_t worst_b;    /* B's worst backwards step */
 };
 
 static int pin_to(int cpu)
@@ -257,15 +255,41 @@ static int pin_to(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : errno;
 }
 
+/* Spin until turn == want; false after SYNC_SPIN_LIMIT_NS without progress. */
+#define SYNC_SPIN_LIMIT_NS 2000000000ull
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool wait_turn(struct sync_shared *sh, unsigned want)
+{
+	uint64_t start = 0;
+	for (unsigned spins = 1;; spins++) {
+		if (atomic_load_explicit(&sh->turn, memory_order_acquire) == want)
+			return true;
+		if ((spins & 0xfffff) == 0) {
+			uint64_t now = mono_ns();
+			if (!start)
+				start = now;
+			else if (now - start > SYNC_SPIN_LIMIT_NS || atomic_load(&sh->abort))
+				return false;
+		}
+	}
+}
+
 static void *sync_side_b(void *arg)
 {
 	struct sync_shared *sh = arg;
-	sh->pin_err = pin_to(sh->cpu_b);
-	atomic_store(&sh->ready, 1);
 	int64_t worst = 0;
 	for (unsigned i = 0; i < sh->rounds; i++) {
-		while (atomic_load_explicit(&sh->turn, memory_order_acquire) != 1)
-			;
+		if (!wait_turn(sh, 1)) {
+			atomic_store(&sh->abort, 1);
+			break;
+		}
 		uint64_t seen = atomic_load_explicit(&sh->stamp, memory_order_relaxed);
 		uint64_t now = tsc_end();
 		int64_t back = (int64_t)(seen - now);
@@ -282,6 +306,11 @@ int tsc_sync_check(int cpu_a, int cpu_b, unsigned rounds, struct tsc_sync_result
 		   char *why, size_t why_len)
 {
 	memset(out, 0, sizeof(*out));
+	if (cpu_a == cpu_b) {
+		/* one CPU, one TSC: nothing to compare */
+		out->ok = true;
+		return 0;
+	}
 	struct sync_shared *sh = aligned_alloc(BENCH_CACHELINE, sizeof(*sh));
 	if (!sh) {
 		snprintf(why, why_len, "out of memory");
@@ -289,7 +318,6 @@ int tsc_sync_check(int cpu_a, int cpu_b, unsigned rounds, struct tsc_sync_result
 	}
 	memset(sh, 0, sizeof(*sh));
 	sh->rounds = rounds;
-	sh->cpu_b = cpu_b;
 
 	cpu_set_t old;
 	sched_getaffinity(0, sizeof(old), &old);
@@ -299,24 +327,38 @@ int tsc_sync_check(int cpu_a, int cpu_b, unsigned rounds, struct tsc_sync_result
 		free(sh);
 		return -1;
 	}
+	/*
+	 * Side B is created already on cpu_b: if it started on our CPU it could
+	 * never run while a SCHED_FIFO caller spins waiting for it.
+	 */
+	pthread_attr_t attr;
+	cpu_set_t set_b;
+	CPU_ZERO(&set_b);
+	CPU_SET(cpu_b, &set_b);
+	pthread_attr_init(&attr);
+	err = pthread_attr_setaffinity_np(&attr, sizeof(set_b), &set_b);
 	pthread_t tid;
-	err = pthread_create(&tid, NULL, sync_side_b, sh);
+	if (!err)
+		err = pthread_create(&tid, &attr, sync_side_b, sh);
+	pthread_attr_destroy(&attr);
 	if (err) {
-		snprintf(why, why_len, "pthread_create: %s", strerror(err));
+		snprintf(why, why_len, "cannot start a thread on CPU %d: %s", cpu_b, strerror(err));
 		sched_setaffinity(0, sizeof(old), &old);
 		free(sh);
 		return -1;
 	}
-	while (!atomic_load(&sh->ready))
-		;
 	int64_t worst_a = 0;
 	uint64_t min_rtt = UINT64_MAX;
-	for (unsigned i = 0; i < rounds; i++) {
+	bool stalled = false;
+	for (unsigned i = 0; i < rounds && !stalled; i++) {
 		uint64_t sent = tsc_end();
 		atomic_store_explicit(&sh->stamp, sent, memory_order_relaxed);
 		atomic_store_explicit(&sh->turn, 1, memory_order_release);
-		while (atomic_load_explicit(&sh->turn, memory_order_acquire) != 0)
-			;
+		if (!wait_turn(sh, 0)) {
+			atomic_store(&sh->abort, 1);
+			stalled = true;
+			break;
+		}
 		uint64_t seen = atomic_load_explicit(&sh->stamp, memory_order_relaxed);
 		uint64_t now = tsc_end();
 		int64_t back = (int64_t)(seen - now);
@@ -327,8 +369,9 @@ int tsc_sync_check(int cpu_a, int cpu_b, unsigned rounds, struct tsc_sync_result
 	}
 	pthread_join(tid, NULL);
 	sched_setaffinity(0, sizeof(old), &old);
-	if (sh->pin_err) {
-		snprintf(why, why_len, "cannot pin to CPU %d: %s", cpu_b, strerror(sh->pin_err));
+	if (stalled || atomic_load(&sh->abort)) {
+		snprintf(why, why_len, "CPU %d and CPU %d stopped answering each other for 2 s "
+			 "(is a real-time task hogging one of them?)", cpu_a, cpu_b);
 		free(sh);
 		return -1;
 	}

@@ -113,7 +113,7 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 	struct mech_ctx ctx = {
 		.ops = cs->mech, .variant = (unsigned)cs->variant,
 		.variant_name = cs->mech->variants[cs->variant].name,
-		.cfg = cs->mech_cfg, .cpu = cpu, .peer_cpu = peer, .priority = (int)cs->set.priority,
+		.cfg = cs->mech_cfg, .cpu = cpu, .peer_cpu = peer, .priority = (int)cs->set.priority, .mlock = cs->set.mlock,
 		.timeout_ns = (uint64_t)cs->set.timeout_s * 1000000000u, .tsc = env->tsc,
 		.report = &sh->report,
 	};
