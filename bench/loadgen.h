@@ -14,7 +14,8 @@ struct load_ctx {
 	const struct loadgen_ops *ops;
 	void *cfg;
 	void *priv;
-	int cpu;                 /* where the case puts its load (the peer CPU by default) */
+	int cpu;                 /* the case's peer CPU: where loads go by default */
+	int case_cpu;            /* the case's measuring CPU */
 	const struct tsc_info *tsc;
 	struct report *report;
 	char why[256];

@@ -13,4 +13,7 @@ if [ $rc -eq 2 ]; then
 	exit 2
 fi
 python3 plots/report.py "$out"
+echo
+echo "Cross-check against perf bench and cyclictest on this machine:"
+python3 ci/crosscheck.py "$out" || true
 exit $rc

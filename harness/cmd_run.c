@@ -18,6 +18,9 @@
 #include "runner.h"
 #include "suite.h"
 
+/* Beyond this the frequency source and the kernel's clock disagree: say so. */
+#define TSC_DEVIATION_WARN_PPM 1000.0
+
 static volatile int interrupted;
 
 static void on_signal(int sig)
@@ -101,7 +104,7 @@ static void run_one(struct run_state *st, size_t idx)
 	snprintf(row->load, sizeof(row->load), "%s", cs->load_desc);
 	snprintf(row->params, sizeof(row->params), "%s", cs->params);
 
-	fprintf(stderr, "[%zu/%zu] %s ...%s", idx + 1, st->suite.n_cases, cs->name, isatty(2) ? "" : "\n");
+	fprintf(stderr, "[%zu/%zu] %s\n", idx + 1, st->suite.n_cases, cs->name);
 	struct case_result r;
 	runner_run_case(cs, &st->env, &r);
 
@@ -145,7 +148,7 @@ static void run_one(struct run_state *st, size_t idx)
 
 	if (r.status == CS_OK) {
 		st->n_ok++;
-		fprintf(stderr, "%s ok  p50 %llu ns  p99 %llu ns  max %llu ns  (%.1f s)\n", isatty(2) ? "" : "  ",
+		fprintf(stderr, "      ok  p50 %llu ns  p99 %llu ns  max %llu ns  (%.1f s)\n",
 			(unsigned long long)stats.ns.p50, (unsigned long long)stats.ns.p99,
 			(unsigned long long)stats.ns.max, r.elapsed_s);
 	} else {
@@ -153,7 +156,7 @@ static void run_one(struct run_state *st, size_t idx)
 			st->n_skip++;
 		else
 			st->n_bad++;
-		fprintf(stderr, "%s %s  (%.1f s)\n", isatty(2) ? "" : "  ", r.status_text, r.elapsed_s);
+		fprintf(stderr, "      %s  (%.1f s)\n", r.status_text, r.elapsed_s);
 	}
 	if (have)
 		results_free(&stats);
@@ -267,6 +270,12 @@ int cmd_run(int argc, char **argv)
 		"probe overhead %llu cycles%s\n", GAPBENCH_VERSION, GAPBENCH_GIT_REVISION, st.suite.name, st.suite.n_cases,
 		(unsigned long long)tsc.tsc_khz, tsc_source_name(tsc.source), tsc.deviation_ppm,
 		(unsigned long long)ovh.min_cycles, ovh.stable ? "" : " (UNSTABLE)");
+	if (tsc.deviation_ppm > TSC_DEVIATION_WARN_PPM || tsc.deviation_ppm < -TSC_DEVIATION_WARN_PPM)
+		fprintf(stderr, "harness: warning: the TSC frequency from %s is %+.0f ppm off CLOCK_MONOTONIC_RAW\n",
+			tsc_source_name(tsc.source), tsc.deviation_ppm);
+	if (!ovh.stable)
+		fprintf(stderr, "harness: warning: the probe overhead is unstable (per-batch minima spread %llu cycles)\n",
+			(unsigned long long)ovh.batch_min_spread);
 	if (strcmp(GAPBENCH_SANITIZE, "none") != 0)
 		fprintf(stderr, "harness: warning: sanitized build (%s): timings are not representative\n",
 			GAPBENCH_SANITIZE);

@@ -118,7 +118,7 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 		.report = &sh->report,
 	};
 	struct load_ctx lctx = {
-		.ops = cs->load, .cfg = cs->load_cfg, .cpu = peer, .tsc = env->tsc, .report = &sh->load_report,
+		.ops = cs->load, .cfg = cs->load_cfg, .cpu = peer, .case_cpu = cpu, .tsc = env->tsc, .report = &sh->load_report,
 	};
 	int rc = BENCH_OK;
 	sh->phase = PHASE_PROBE;
@@ -177,12 +177,30 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 }
 
 /* Wait for the child until deadline_ns; returns 1 when it exited, 0 on timeout, -1 if interrupted. */
-static int wait_exit(int pidfd, pid_t pid, uint64_t deadline_ns, volatile int *interrupted)
+/* Long cases print where they are every RUNNER_PROGRESS_S seconds. */
+struct progress {
+	const struct child_shared *sh;
+	const char *name;
+	uint64_t start_ns, next_ns;
+};
+
+static void progress_tick(struct progress *pr, uint64_t now)
+{
+	if (!pr || now < pr->next_ns)
+		return;
+	pr->next_ns = now + RUNNER_PROGRESS_S * 1000000000ull;
+	fprintf(stderr, "      %s: %s, %llu of %llu samples after %.0f s\n", pr->name,
+		case_phase_name(pr->sh->phase), (unsigned long long)pr->sh->s.count,
+		(unsigned long long)pr->sh->s.cap, (double)(now - pr->start_ns) / 1e9);
+}
+
+static int wait_exit(int pidfd, pid_t pid, uint64_t deadline_ns, volatile int *interrupted, struct progress *pr)
 {
 	for (;;) {
 		if (interrupted && *interrupted)
 			return -1;
 		uint64_t now = now_ns();
+		progress_tick(pr, now);
 		if (now >= deadline_ns)
 			return 0;
 		uint64_t left_ms = (deadline_ns - now) / 1000000u + 1;
@@ -272,15 +290,17 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	uint64_t deadline = t_start + (uint64_t)cs->set.timeout_s * 1000000000u;
-	int w = wait_exit(pidfd, pid, deadline, env->interrupted);
+	struct progress pr = { .sh = r->sh, .name = cs->name, .start_ns = t_start,
+			       .next_ns = t_start + RUNNER_PROGRESS_S * 1000000000ull };
+	int w = wait_exit(pidfd, pid, deadline, env->interrupted, &pr);
 	bool timed_out = w == 0, interrupted = w < 0;
 	bool unkillable = false;
 	if (w <= 0) {
 		kill_group(pid, SIGTERM);
-		if (wait_exit(pidfd, pid, now_ns() + RUNNER_GRACE_MS * 1000000ull, NULL) == 0) {
+		if (wait_exit(pidfd, pid, now_ns() + RUNNER_GRACE_MS * 1000000ull, NULL, NULL) == 0) {
 			kill_group(pid, SIGKILL);
 			/* a process starved of CPU (another real-time hog) may take long to die */
-			unkillable = wait_exit(pidfd, pid, now_ns() + RUNNER_REAP_MS * 1000000ull, NULL) == 0;
+			unkillable = wait_exit(pidfd, pid, now_ns() + RUNNER_REAP_MS * 1000000ull, NULL, NULL) == 0;
 		}
 	}
 	int status = 0;

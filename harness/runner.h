@@ -18,6 +18,7 @@
 
 #define RUNNER_GRACE_MS 2000   /* SIGTERM to SIGKILL */
 #define RUNNER_REAP_MS 10000   /* SIGKILL to giving up on reaping */
+#define RUNNER_PROGRESS_S 10   /* a progress line this often during a long case */
 
 enum case_phase {
 	PHASE_STARTED = 0,

@@ -18,6 +18,8 @@
 #include "rtenv.h"
 
 #define SPIN_MAX 16
+#define SPIN_CPU_PEER (-1)
+#define SPIN_CPU_CASE (-2)
 
 struct spin_cfg {
 	int64_t spinners;
@@ -27,8 +29,8 @@ struct spin_cfg {
 
 static const struct opt_desc spin_opts[] = {
 	OPT_INT_FIELD(struct spin_cfg, spinners, "1", 1, SPIN_MAX, "processes", "number of spinning processes"),
-	OPT_INT_FIELD(struct spin_cfg, cpu, "-1", -1, 1023, "",
-		      "CPU to pin the spinners to (-1 = the case's peer CPU)"),
+	OPT_INT_FIELD(struct spin_cfg, cpu, "-1", SPIN_CPU_CASE, 1023, "",
+		      "CPU to pin the spinners to (-1 = the case's peer CPU, -2 = the case's measuring CPU)"),
 	OPT_INT_FIELD(struct spin_cfg, nice, "0", -20, 19, "", "nice value of the spinners (SCHED_OTHER)"),
 	OPT_TABLE_END,
 };
@@ -78,11 +80,12 @@ static int spin_start(struct load_ctx *ctx)
 	if (!st->sh)
 		return load_why(ctx, BENCH_FAIL, "cannot map shared memory: %s", strerror(errno));
 	/* Spinners are plain SCHED_OTHER load: never real-time, whatever the case uses. */
-	struct mech_ctx peer = { .peer_cpu = cfg->cpu >= 0 ? (int)cfg->cpu : ctx->cpu, .priority = 0 };
+	int cpu = cfg->cpu == SPIN_CPU_CASE ? ctx->case_cpu : cfg->cpu == SPIN_CPU_PEER ? ctx->cpu : (int)cfg->cpu;
+	struct mech_ctx peer = { .peer_cpu = cpu, .priority = 0 };
 	for (int i = 0; i < cfg->spinners; i++) {
 		int err = peer_process_start(&peer, &st->pids[i], spinner, st->sh);
 		if (err)
-			return load_why(ctx, BENCH_FAIL, "fork: %s", strerror(err));
+			return load_why(ctx, BENCH_FAIL, "cannot start a spinner on CPU %d: %s", cpu, strerror(err));
 		st->n++;
 		setpriority(PRIO_PROCESS, (id_t)st->pids[i], (int)cfg->nice);
 	}

@@ -1,0 +1,291 @@
+/*
+ * pipe-rpc: messages over pipes between two threads or two processes, the
+ * Hijack^COS baselines "Pipe RPC" (request and reply, timed as a round trip)
+ * and "Pipe" (one message, timed one way with the sender's TSC stamp).
+ *
+ * Request pipe: main -> peer (the request, or a one-byte go for one-way).
+ * Reply pipe: peer -> main (the reply, or the stamped one-way message).
+ * The peer exits when it reads EOF on the request pipe, so closing main's
+ * end is the stop signal; a dead peer process shows up as EOF on the reply
+ * pipe, so main never waits for it forever.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mechanism.h"
+#include "peer.h"
+#include "placement.h"
+
+enum { V_THREAD_RTT, V_PROCESS_RTT, V_THREAD_ONEWAY, V_PROCESS_ONEWAY };
+
+static const struct variant_desc pipe_variants[] = {
+	[V_THREAD_RTT] = { "thread-rtt", "request and reply between two threads, round trip" },
+	[V_PROCESS_RTT] = { "process-rtt", "request and reply between two processes, round trip" },
+	[V_THREAD_ONEWAY] = { "thread-oneway", "one message from a peer thread, send to receipt" },
+	[V_PROCESS_ONEWAY] = { "process-oneway", "one message from a peer process, send to receipt" },
+	{ NULL, NULL },
+};
+
+struct pipe_cfg {
+	int64_t msg_bytes;
+	int placement;
+};
+
+static const struct opt_desc pipe_opts[] = {
+	/* Up to PIPE_BUF, so every message is written atomically in one piece. */
+	OPT_INT_FIELD(struct pipe_cfg, msg_bytes, "4", 1, PIPE_BUF, "bytes",
+		      "size of each message (request, reply, one-way message)"),
+	OPT_ENUM_FIELD(struct pipe_cfg, placement, "split", placement_names,
+		       "split: main on cpu, peer on peer_cpu; same: both on cpu; "
+		       "free: neither pinned, the kernel places both (like perf bench sched pipe)"),
+	OPT_TABLE_END,
+};
+
+#define REAP_TIMEOUT_MS 2000
+
+/*
+ * Private memory: a peer process works on its own copy from the fork, so
+ * main may close and forget the peer's ends afterwards. Only the one-way
+ * stamp lives in memory shared across fork.
+ */
+struct pipe_state {
+	uint64_t *sent_tsc;   /* one cache line of peer_shared_alloc memory */
+	int req[2];
+	int rsp[2];
+	size_t msg_bytes;
+	bool oneway;
+	bool process;
+	bool peer_started;
+	pthread_t tid;
+	pid_t pid;
+	char main_buf[PIPE_BUF];
+	char peer_buf[PIPE_BUF];
+};
+
+/* n bytes, or 0 on EOF, or -1 with errno. */
+static ssize_t read_full(int fd, char *buf, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = read(fd, buf + done, n - done);
+		if (r == 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r > 0)
+			done += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+/* 0, or -1 with errno. */
+static int write_full(int fd, const char *buf, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = write(fd, buf + done, n - done);
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (w > 0)
+			done += (size_t)w;
+	}
+	return 0;
+}
+
+/* The peer: answer each request, or send one stamped message per go. */
+static int pipe_peer_loop(struct pipe_state *st)
+{
+	size_t in_bytes = st->oneway ? 1 : st->msg_bytes;
+
+	for (;;) {
+		ssize_t r = read_full(st->req[0], st->peer_buf, in_bytes);
+		if (r <= 0)
+			return r == 0 ? 0 : 1;   /* EOF: main has finished */
+		if (st->oneway)
+			__atomic_store_n(st->sent_tsc, tsc_start(), __ATOMIC_RELEASE);
+		if (write_full(st->rsp[1], st->peer_buf, st->msg_bytes) != 0)
+			return 1;
+	}
+}
+
+static void *pipe_peer_thread(void *arg)
+{
+	return (void *)(intptr_t)pipe_peer_loop(arg);
+}
+
+static int pipe_peer_process(void *arg)
+{
+	struct pipe_state *st = arg;
+
+	/* Drop main's ends, so main closing its own is seen here as EOF. */
+	close(st->req[1]);
+	close(st->rsp[0]);
+	return pipe_peer_loop(st);
+}
+
+static int start_peer(struct mech_ctx *ctx, struct pipe_state *st, int peer_cpu)
+{
+	struct mech_ctx peer_ctx = *ctx;
+	int err;
+
+	peer_ctx.peer_cpu = peer_cpu;
+	if (st->process)
+		err = peer_process_start(&peer_ctx, &st->pid, pipe_peer_process, st);
+	else
+		err = peer_thread_start(&peer_ctx, &st->tid, pipe_peer_thread, st);
+	if (err) {
+		errno = err;
+		return mech_why_errno(ctx, BENCH_FAIL, "cannot start the peer");
+	}
+	st->peer_started = true;
+	if (st->process) {
+		/* Drop the peer's ends, so a dead peer is seen here as EOF. */
+		close(st->req[0]);
+		close(st->rsp[1]);
+		st->req[0] = st->rsp[1] = -1;
+	}
+	return BENCH_OK;
+}
+
+static void pipe_teardown(struct mech_ctx *ctx);
+
+static int pipe_setup_steps(struct mech_ctx *ctx, struct pipe_state *st)
+{
+	const struct pipe_cfg *cfg = ctx->cfg;
+	int peer_cpu, rc;
+
+	st->msg_bytes = (size_t)cfg->msg_bytes;
+	st->oneway = ctx->variant == V_THREAD_ONEWAY || ctx->variant == V_PROCESS_ONEWAY;
+	st->process = ctx->variant == V_PROCESS_RTT || ctx->variant == V_PROCESS_ONEWAY;
+	if (pipe2(st->req, O_CLOEXEC) != 0 || pipe2(st->rsp, O_CLOEXEC) != 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "pipe2");
+	rc = placement_apply(ctx, cfg->placement, &peer_cpu);
+	if (rc == BENCH_OK && st->oneway)
+		rc = placement_tsc_check(ctx, cfg->placement == PLACE_FREE ? -1 : ctx->cpu, peer_cpu);
+	if (rc == BENCH_OK)
+		rc = start_peer(ctx, st, peer_cpu);
+	return rc;
+}
+
+static int pipe_setup(struct mech_ctx *ctx)
+{
+	struct pipe_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return mech_why(ctx, BENCH_FAIL, "out of memory");
+	st->req[0] = st->req[1] = st->rsp[0] = st->rsp[1] = -1;
+	ctx->priv = st;
+	st->sent_tsc = peer_shared_alloc(BENCH_CACHELINE);
+	int rc = st->sent_tsc ? pipe_setup_steps(ctx, st) :
+		 mech_why_errno(ctx, BENCH_FAIL, "cannot allocate shared memory");
+	if (rc != BENCH_OK)
+		pipe_teardown(ctx);
+	return rc;
+}
+
+static int reply_failed(struct mech_ctx *ctx, ssize_t r)
+{
+	if (r == 0)
+		return mech_why(ctx, BENCH_FAIL, "the peer closed its pipe (it exited)");
+	return mech_why_errno(ctx, BENCH_FAIL, "read from the peer");
+}
+
+static int measure_rtt(struct mech_ctx *ctx, struct pipe_state *st, struct samples *s)
+{
+	while (!samples_full(s)) {
+		uint64_t t0 = tsc_start();
+		if (write_full(st->req[1], st->main_buf, st->msg_bytes) != 0)
+			return mech_why_errno(ctx, BENCH_FAIL, "write to the peer");
+		ssize_t r = read_full(st->rsp[0], st->main_buf, st->msg_bytes);
+		uint64_t t1 = tsc_end();
+		if (r <= 0)
+			return reply_failed(ctx, r);
+		samples_add(s, t1 - t0);
+	}
+	return BENCH_OK;
+}
+
+/*
+ * The go byte makes the peer send into an empty pipe, normally while main
+ * is already asleep in read(): the delta is send to wake-up and receipt,
+ * with no queueing behind earlier messages.
+ */
+static int measure_oneway(struct mech_ctx *ctx, struct pipe_state *st, struct samples *s)
+{
+	uint64_t backwards = 0;
+	const char go = 'g';
+
+	while (!samples_full(s)) {
+		if (write_full(st->req[1], &go, 1) != 0)
+			return mech_why_errno(ctx, BENCH_FAIL, "write to the peer");
+		ssize_t r = read_full(st->rsp[0], st->main_buf, st->msg_bytes);
+		uint64_t t1 = tsc_end();
+		if (r <= 0)
+			return reply_failed(ctx, r);
+		uint64_t sent = __atomic_load_n(st->sent_tsc, __ATOMIC_ACQUIRE);
+		/* Passed the sync check, yet a step back would wrap to a huge delta. */
+		if ((int64_t)(t1 - sent) < 0)
+			backwards++;
+		else
+			samples_add(s, t1 - sent);
+	}
+	report_kv(ctx->report, "backwards_deltas", "%" PRIu64 " (dropped)", backwards);
+	return BENCH_OK;
+}
+
+static int pipe_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	struct pipe_state *st = ctx->priv;
+
+	return st->oneway ? measure_oneway(ctx, st, s) : measure_rtt(ctx, st, s);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void pipe_teardown(struct mech_ctx *ctx)
+{
+	struct pipe_state *st = ctx->priv;
+
+	if (!st)
+		return;
+	/* EOF on the request pipe tells the peer to exit. */
+	close_fd(&st->req[1]);
+	if (st->peer_started && st->process)
+		peer_process_reap(st->pid, REAP_TIMEOUT_MS);
+	else if (st->peer_started)
+		pthread_join(st->tid, NULL);
+	st->peer_started = false;
+	close_fd(&st->req[0]);
+	close_fd(&st->rsp[0]);
+	close_fd(&st->rsp[1]);
+	peer_shared_free(st->sent_tsc, BENCH_CACHELINE);
+	free(st);
+	ctx->priv = NULL;
+}
+
+static const struct mechanism_ops pipe_rpc_ops = {
+	.name = "pipe-rpc",
+	.abi_version = MECHANISM_ABI_VERSION,
+	.flags = MECH_SUBTRACT_PROBE_OVERHEAD,
+	.help = "RPC round trip and one-way message over pipes, between threads or processes",
+	.variants = pipe_variants,
+	.opts = pipe_opts,
+	.cfg_size = sizeof(struct pipe_cfg),
+	.unit = SAMPLE_CYCLES,
+	.setup = pipe_setup,
+	.measure = pipe_measure,
+	.teardown = pipe_teardown,
+};
+MECHANISM_REGISTER(pipe_rpc_ops)

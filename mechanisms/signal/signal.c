@@ -1,0 +1,371 @@
+/*
+ * signal: POSIX signal delivery latency, one way, from just before the
+ * sending system call to the first instruction of the handler. Seed 001
+ * (ULS) reports 6000 cycles to the current process and 46000 to a
+ * different one.
+ *
+ * The signal is SIGUSR1, not a real-time signal: exactly one signal is in
+ * flight at any time (the next is sent only after the handler has run and
+ * the peer waits again), so real-time queueing would buy nothing; the
+ * kernel allocates the same struct sigqueue for both kinds, and SIGUSR1 is
+ * the classic path the paper measured.
+ *
+ * With a peer, `placement` = "split" puts it on peer_cpu and the sender
+ * spins on the peer's round counter (cross-CPU: TSC sync checked first);
+ * "same" puts it on the sender's CPU, where spinning would starve it, so
+ * the sender blocks in a futex and the latency includes that context
+ * switch, as on the paper's uniprocessor.
+ *
+ * The handler, the peers and the choice of fences: sigpeer.h.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mechanism.h"
+#include "peer.h"
+#include "placement.h"
+#include "sigpeer.h"
+
+#define ROUND_BOUND_NS 1000000000ull   /* no delivery legitimately takes 1 s */
+#define START_BOUND_NS 5000000000ull   /* fork + mlockall of a peer */
+#define SETTLE_NS 20000ull             /* lets a split peer reach its sleep */
+
+enum { V_SELF, V_THREAD, V_PROCESS };
+
+static const struct variant_desc signal_variants[] = {
+	[V_SELF] = { "self", "tgkill() to the measuring thread: the handler runs before tgkill() returns" },
+	[V_THREAD] = { "thread", "tgkill() to a peer thread of this process sleeping in sigsuspend()" },
+	[V_PROCESS] = { "process", "kill() to a forked peer process sleeping in sigsuspend()" },
+	{ NULL, NULL },
+};
+
+/* The shared enum placement's first two values: signal has no "free". */
+static const char *const placement_choices[] = { "split", "same", NULL };
+
+struct signal_cfg {
+	int placement;
+};
+
+static const struct opt_desc signal_opts[] = {
+	OPT_ENUM_FIELD(struct signal_cfg, placement, "split", placement_choices,
+		       "thread/process: peer on peer_cpu and the sender spins (split), or peer on "
+		       "the measuring CPU and the sender blocks in a futex, so the latency includes "
+		       "a context switch as on the paper's uniprocessor (same)"),
+	OPT_TABLE_END,
+};
+
+struct sig_state {
+	struct sig_shared *sh;
+	unsigned variant;
+	bool blocking;                  /* the sender blocks instead of spinning */
+	bool handler_set, mask_set, thread_running;
+	pid_t peer_pid, tgid, tid;      /* the signal's target */
+	pthread_t peer_thread;
+	struct sigaction old_act;
+	sigset_t old_mask;
+	int expect_cpu;                 /* where the handler must run, -1 = anywhere */
+	uint64_t round_bound_cycles, start_bound_cycles, settle_cycles;
+	uint64_t awake_rounds;
+};
+
+static struct sig_state st;   /* one case per process */
+
+enum { ROUND_FAIL = BENCH_FAIL, ROUND_OK = 0, ROUND_AWAKE = 1 };
+
+/* Wait until the round counter moves past r, spinning or blocking. */
+static int wait_round(uint32_t r, bool block, uint64_t bound_cycles)
+{
+	struct sig_shared *sh = st.sh;
+	uint64_t t0 = tsc_start();
+
+	for (unsigned n = 1;; n++) {
+		if (atomic_load_explicit(&sh->round, memory_order_acquire) != r)
+			return 0;
+		if ((block || (n & 1023) == 0) && tsc_start() - t0 > bound_cycles)
+			return ETIMEDOUT;
+		if (!block) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		struct timespec slice = { .tv_nsec = 100 * 1000 * 1000 };
+		if (sig_futex(&sh->round, FUTEX_WAIT, r, &slice) < 0 &&
+		    errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
+			return errno;
+	}
+}
+
+static void settle(void)
+{
+	uint64_t t0 = tsc_start();
+
+	while (tsc_start() - t0 < st.settle_cycles)
+		__builtin_ia32_pause();
+}
+
+static inline int send_signal(void)
+{
+	if (st.variant == V_PROCESS)
+		return kill(st.peer_pid, SIG_USED);
+	return tgkill(st.tgid, st.tid, SIG_USED);
+}
+
+static int signal_round(struct mech_ctx *ctx, uint64_t *cycles)
+{
+	struct sig_shared *sh = st.sh;
+	uint32_t r = atomic_load_explicit(&sh->round, memory_order_acquire);
+	uint32_t d = atomic_load_explicit(&sh->delivered, memory_order_relaxed);
+
+	if (st.variant != V_SELF && !st.blocking)
+		settle();
+	uint64_t t0 = tsc_start();   /* the timed span ends in the handler: sigpeer.h */
+	if (send_signal() < 0)
+		return mech_why_errno(ctx, ROUND_FAIL, "sending signal %d", SIG_USED);
+	if (st.variant != V_SELF) {
+		int err = wait_round(r, st.blocking, st.round_bound_cycles);
+		if (err == ETIMEDOUT)
+			return mech_why(ctx, ROUND_FAIL, "the peer's handler did not run within the bound");
+		if (err)
+			return mech_why(ctx, ROUND_FAIL, "waiting for the peer: %s", strerror(err));
+		if (atomic_load(&sh->err))
+			return mech_why(ctx, ROUND_FAIL, "peer failed: %s", strerror(atomic_load(&sh->err)));
+	}
+	if (atomic_load_explicit(&sh->delivered, memory_order_acquire) == d)
+		return mech_why(ctx, ROUND_FAIL, "signal sent but the handler did not run");
+	int64_t delta = (int64_t)(atomic_load_explicit(&sh->stamp_cycles, memory_order_relaxed) - t0);
+	if (delta < 0)
+		return mech_why(ctx, ROUND_FAIL, "handler stamp %lld cycles before the send: TSCs out of sync",
+				(long long)-delta);
+	*cycles = (uint64_t)delta;
+	if (st.variant != V_SELF && !atomic_load_explicit(&sh->slept, memory_order_relaxed))
+		return ROUND_AWAKE;
+	return ROUND_OK;
+}
+
+static int signal_probe(struct mech_ctx *ctx)
+{
+	const struct signal_cfg *cfg = ctx->cfg;
+
+	if (ctx->variant == V_SELF)
+		return BENCH_OK;
+	if (ctx->cpu < 0)
+		return mech_why(ctx, BENCH_SKIP, "needs a pinned measuring CPU: placement and TSC deltas depend on it");
+	if (cfg->placement == PLACE_SPLIT && (ctx->peer_cpu < 0 || ctx->peer_cpu == ctx->cpu))
+		return mech_why(ctx, BENCH_SKIP,
+				"placement \"split\" needs a peer CPU other than CPU %d (placement \"same\" does not)",
+				ctx->cpu);
+	return BENCH_OK;
+}
+
+static int set_mask(struct mech_ctx *ctx, int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIG_USED);
+	int err = pthread_sigmask(how, &set, &st.old_mask);
+	if (err)
+		return mech_why(ctx, BENCH_FAIL, "pthread_sigmask: %s", strerror(err));
+	st.mask_set = true;
+	return BENCH_OK;
+}
+
+static int set_handler(struct mech_ctx *ctx)
+{
+	if (sig_install_handler(&st.old_act))
+		return mech_why_errno(ctx, BENCH_FAIL, "sigaction");
+	st.handler_set = true;
+	return BENCH_OK;
+}
+
+static int start_peer(struct mech_ctx *ctx, int peer_cpu)
+{
+	struct mech_ctx pctx = *ctx;   /* peer.h pins to pctx.peer_cpu */
+	int err;
+
+	pctx.peer_cpu = peer_cpu;
+	if (st.variant == V_THREAD) {
+		/* Blocked here, the signal can only be taken by the peer, which inherits the mask. */
+		if (set_mask(ctx, SIG_BLOCK) || set_handler(ctx))
+			return BENCH_FAIL;
+		err = peer_thread_start(&pctx, &st.peer_thread, sig_peer_thread, st.sh);
+		st.thread_running = !err;
+	} else {
+		err = peer_process_start(&pctx, &st.peer_pid, sig_peer_process, st.sh);
+	}
+	if (err)
+		return mech_why(ctx, BENCH_FAIL, "starting the peer: %s", strerror(err));
+
+	/*
+	 * Block: with placement "same" the peer shares our CPU and would
+	 * never run while we spin at our priority.
+	 */
+	err = wait_round(0, true, st.start_bound_cycles);
+	if (err || atomic_load(&st.sh->err))
+		return mech_why(ctx, BENCH_FAIL, "peer did not start: %s",
+				err == ETIMEDOUT ? "not ready in time" :
+				strerror(err ? err : atomic_load(&st.sh->err)));
+	st.tgid = st.variant == V_THREAD ? getpid() : st.peer_pid;
+	st.tid = atomic_load(&st.sh->tid);
+	if (st.variant == V_PROCESS) {
+		int mlock_err = atomic_load(&st.sh->mlock_err);
+		report_kv(ctx->report, "peer_mlock", "%s", mlock_err ? strerror(mlock_err) : "ok");
+	}
+	return BENCH_OK;
+}
+
+static int setup_peer(struct mech_ctx *ctx)
+{
+	const struct signal_cfg *cfg = ctx->cfg;
+	bool same = cfg->placement == PLACE_SAME;
+	int peer_cpu = same ? ctx->cpu : ctx->peer_cpu;
+
+	st.blocking = same;
+	st.sh->wake_main = same;
+	st.expect_cpu = peer_cpu;
+	report_kv(ctx->report, "placement", "%s: sender on CPU %d, peer on CPU %d; the sender %s",
+		  same ? "same" : "split", ctx->cpu, peer_cpu,
+		  same ? "blocks in FUTEX_WAIT (includes its context switch)" : "spins on a shared counter");
+	if (!same) {
+		int rc = placement_tsc_check(ctx, ctx->cpu, ctx->peer_cpu);
+		if (rc)
+			return rc;
+		report_kv(ctx->report, "settle_ns", "%llu (spin before each send so the peer is asleep)",
+			  SETTLE_NS);
+	}
+	return start_peer(ctx, peer_cpu);
+}
+
+static int setup_self(struct mech_ctx *ctx)
+{
+	st.expect_cpu = ctx->cpu;
+	st.tgid = getpid();
+	st.tid = gettid();
+	report_kv(ctx->report, "placement", "self: CPU %d", ctx->cpu);
+	return set_mask(ctx, SIG_UNBLOCK) ? BENCH_FAIL : set_handler(ctx);
+}
+
+/* One untimed round: the path works and the handler runs where it should. */
+static int check_round(struct mech_ctx *ctx)
+{
+	uint64_t cycles;
+	int rc = signal_round(ctx, &cycles);
+
+	if (rc == ROUND_FAIL)
+		return BENCH_FAIL;
+	unsigned cpu = atomic_load(&st.sh->handler_cpu);
+	report_kv(ctx->report, "handler_cpu", "%u", cpu);
+	if (st.expect_cpu >= 0 && cpu != (unsigned)st.expect_cpu)
+		return mech_why(ctx, BENCH_FAIL, "handler ran on CPU %u, expected CPU %d", cpu, st.expect_cpu);
+	return BENCH_OK;
+}
+
+static int signal_setup(struct mech_ctx *ctx)
+{
+	uint64_t round_ns = ROUND_BOUND_NS;
+
+	if (ctx->timeout_ns && ctx->timeout_ns < round_ns)
+		round_ns = ctx->timeout_ns;
+	memset(&st, 0, sizeof(st));
+	st.variant = ctx->variant;
+	st.round_bound_cycles = tsc_ns_to_cycles(round_ns, ctx->tsc->tsc_khz);
+	st.start_bound_cycles = tsc_ns_to_cycles(START_BOUND_NS, ctx->tsc->tsc_khz);
+	st.settle_cycles = tsc_ns_to_cycles(SETTLE_NS, ctx->tsc->tsc_khz);
+	st.sh = peer_shared_alloc(sizeof(*st.sh));
+	if (!st.sh)
+		return mech_why_errno(ctx, BENCH_FAIL, "shared page");
+	sig_attach(st.sh);
+	report_kv(ctx->report, "signal", "SIGUSR1 via %s, timed from before the send to the handler's first instruction",
+		  st.variant == V_PROCESS ? "kill()" : "tgkill()");
+
+	int rc = st.variant == V_SELF ? setup_self(ctx) : setup_peer(ctx);
+	return rc ? rc : check_round(ctx);
+}
+
+static int signal_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	/* More unsampled rounds than wanted samples means the peer never sleeps. */
+	uint64_t awake_limit = s->cap + s->warmup_target + 1000;
+	int rc = BENCH_OK;
+
+	while (!samples_full(s)) {
+		uint64_t cycles;
+		int r = signal_round(ctx, &cycles);
+		if (r == ROUND_OK) {
+			samples_add(s, cycles);
+		} else if (r == ROUND_FAIL) {
+			rc = BENCH_FAIL;
+			break;
+		} else if (++st.awake_rounds > awake_limit) {
+			rc = mech_why(ctx, BENCH_FAIL, "the peer was awake at the send in %llu rounds",
+				      (unsigned long long)st.awake_rounds);
+			break;
+		}
+	}
+	if (st.variant != V_SELF)
+		report_kv(ctx->report, "peer_awake_rounds", "%llu (signal arrived before the peer slept: not sampled)",
+			  (unsigned long long)st.awake_rounds);
+	return rc;
+}
+
+static void stop_peer(void)
+{
+	if (!st.sh)
+		return;
+	atomic_store(&st.sh->stop, 1);
+	/* Errors below are bounded by the timed join/reap that follows. */
+	if (st.thread_running) {
+		pid_t tid = atomic_load(&st.sh->tid);
+		if (tid > 0)
+			tgkill(getpid(), tid, SIG_USED);
+		struct timespec deadline;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += 1;
+		if (pthread_timedjoin_np(st.peer_thread, NULL, &deadline)) {
+			pthread_cancel(st.peer_thread);
+			pthread_join(st.peer_thread, NULL);
+		}
+		st.thread_running = false;
+	}
+	if (st.peer_pid > 0) {
+		kill(st.peer_pid, SIG_USED);
+		peer_process_reap(st.peer_pid, 1000);
+		st.peer_pid = 0;
+	}
+}
+
+static void signal_teardown(struct mech_ctx *ctx)
+{
+	(void)ctx;
+	stop_peer();
+	if (st.handler_set && sigaction(SIG_USED, &st.old_act, NULL) == 0)
+		st.handler_set = false;
+	if (st.mask_set && pthread_sigmask(SIG_SETMASK, &st.old_mask, NULL) == 0)
+		st.mask_set = false;
+	if (st.sh && !st.handler_set) {
+		sig_attach(NULL);
+		peer_shared_free(st.sh, sizeof(*st.sh));
+		st.sh = NULL;
+	}
+}
+
+static const struct mechanism_ops signal_ops = {
+	.name = "signal",
+	.abi_version = MECHANISM_ABI_VERSION,
+	.flags = MECH_SUBTRACT_PROBE_OVERHEAD,
+	.help = "signal delivery latency: send to the handler's first instruction (ULS, seed 001)",
+	.variants = signal_variants,
+	.opts = signal_opts,
+	.cfg_size = sizeof(struct signal_cfg),
+	.unit = SAMPLE_CYCLES,
+	.probe = signal_probe,
+	.setup = signal_setup,
+	.measure = signal_measure,
+	.teardown = signal_teardown,
+};
+MECHANISM_REGISTER(signal_ops)

@@ -1,0 +1,38 @@
+/* timer: what timer.c and cyclictest.c share. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "mechanism.h"
+
+#define NSEC_PER_USEC 1000ull
+#define NSEC_PER_SEC 1000000000ull
+
+struct timer_cfg {
+	int64_t interval_us;
+	bool ct_nsecs;       /* cyclictest -N: histogram buckets of 1 ns, not 1 us */
+	int64_t ct_hist_us;  /* cyclictest histogram range */
+};
+
+/* How long `loops` periods take, for checking against the case's timeout. */
+static inline uint64_t timer_run_ns(const struct timer_cfg *cfg, uint64_t loops)
+{
+	return loops * (uint64_t)cfg->interval_us * NSEC_PER_USEC;
+}
+
+/* CLOCK_MONOTONIC in ns; 0 only if the clock is broken. */
+static inline uint64_t timer_mono_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* The cyclictest variant (cyclictest.c). */
+int ct_probe(struct mech_ctx *ctx);
+int ct_setup(struct mech_ctx *ctx);
+int ct_measure(struct mech_ctx *ctx, struct samples *s);
+void ct_teardown(struct mech_ctx *ctx);
