@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end checks of the harness binary: run a suite, then read what it wrote.
 
-usage: check_run.py smoke HARNESS SUITE
+usage: check_run.py smoke HARNESS SUITE...
        check_run.py faults HARNESS SUITE
        check_run.py bad-input HARNESS
 """
@@ -69,34 +69,41 @@ def check_ok_row(out, row):
         check(all(int(r["lo_ns"]) <= int(r["hi_ns"]) for r in rows), f"{name}: bucket lo > hi")
 
 
-def mode_smoke(harness, suite):
-    with tempfile.TemporaryDirectory(prefix="gapbench-smoke-") as out:
-        rc, _ = run_suite(harness, suite, out)
-        check(rc == 0, f"harness run exited {rc}, expected 0")
-        cols, rows = read_summary(out)
-        check(cols[:len(DESIGN_COLUMNS)] == DESIGN_COLUMNS, f"summary columns {cols}")
-        check(len(rows) == expected_cases(harness, suite), "summary has not one row per case")
-        covered = {r["mechanism"] for r in rows}
-        missing = registered_mechanisms(harness) - covered - {"selftest"}
-        check(not missing, f"mechanisms missing from the smoke suite: {sorted(missing)}")
-        for row in rows:
-            st = row["status"]
-            if st == "ok":
-                check_ok_row(out, row)
-            else:
-                check(st.startswith("skip: ") and len(st) > 10, f"{row['case']}: status '{st}'")
-                print(f"SKIP {row['case']}: {st[6:]}")
-        with open(os.path.join(out, "meta.json")) as f:
-            meta = json.load(f)
-        check(meta["platform"]["tsc"]["tsc_khz"] > 0, "meta.json has no TSC frequency")
-        check(len(meta["cases"]) == len(rows), "meta.json cases != summary rows")
-        check(len(meta["suite"]["sha256"]) == 64, "meta.json has no suite hash")
-        for c in meta["cases"]:
-            if c["status"] == "ok":
-                check("rt_environment" in c and "probe_overhead" in c, f"{c['case']}: meta incomplete")
-        print(f"{len(rows)} cases: "
-              f"{sum(r['status'] == 'ok' for r in rows)} ok, "
-              f"{sum(r['status'].startswith('skip') for r in rows)} skipped")
+def mode_smoke(harness, suites):
+    """Run every smoke suite; together they must cover every registered mechanism."""
+    covered = set()
+    for suite in suites:
+        with tempfile.TemporaryDirectory(prefix="gapbench-smoke-") as out:
+            covered |= smoke_one(harness, suite, out)
+    missing = registered_mechanisms(harness) - covered - {"selftest"}
+    check(not missing, f"mechanisms in no smoke suite: {sorted(missing)}")
+
+
+def smoke_one(harness, suite, out):
+    rc, _ = run_suite(harness, suite, out)
+    check(rc == 0, f"{suite}: harness run exited {rc}, expected 0")
+    cols, rows = read_summary(out)
+    check(cols[:len(DESIGN_COLUMNS)] == DESIGN_COLUMNS, f"summary columns {cols}")
+    check(len(rows) == expected_cases(harness, suite), f"{suite}: summary has not one row per case")
+    for row in rows:
+        st = row["status"]
+        if st == "ok":
+            check_ok_row(out, row)
+        else:
+            check(st.startswith("skip: ") and len(st) > 10, f"{row['case']}: status '{st}'")
+            print(f"SKIP {row['case']}: {st[6:]}")
+    with open(os.path.join(out, "meta.json")) as f:
+        meta = json.load(f)
+    check(meta["platform"]["tsc"]["tsc_khz"] > 0, "meta.json has no TSC frequency")
+    check(len(meta["cases"]) == len(rows), "meta.json cases != summary rows")
+    check(len(meta["suite"]["sha256"]) == 64, "meta.json has no suite hash")
+    for c in meta["cases"]:
+        if c["status"] == "ok":
+            check("rt_environment" in c and "probe_overhead" in c, f"{c['case']}: meta incomplete")
+    print(f"{suite}: {len(rows)} cases, "
+          f"{sum(r['status'] == 'ok' for r in rows)} ok, "
+          f"{sum(r['status'].startswith('skip') for r in rows)} skipped")
+    return {r["mechanism"] for r in rows}
 
 
 def leak_processes():
@@ -170,7 +177,7 @@ def mode_bad_input(harness):
 def main():
     mode = sys.argv[1]
     if mode == "smoke":
-        mode_smoke(sys.argv[2], sys.argv[3])
+        mode_smoke(sys.argv[2], sys.argv[3:])
     elif mode == "faults":
         mode_faults(sys.argv[2], sys.argv[3])
     elif mode == "bad-input":
