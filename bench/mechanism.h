@@ -53,6 +53,8 @@ struct mech_ctx {
 	uint64_t timeout_ns;           /* the case's timeout, for internal waits */
 	const struct tsc_info *tsc;
 	struct report *report;         /* facts for meta.json */
+	const char *data_dir;          /* DIR/data/CASE/: the case's own files (time series...),
+					  written outside measure(); created by the harness */
 	char why[256];                 /* reason for SKIP/FAIL */
 };
 

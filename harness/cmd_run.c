@@ -201,6 +201,9 @@ static int prepare_out(struct run_state *st, char *default_out, size_t len)
 
 static json_t *run_meta(int argc, char **argv)
 {
+	char data[4096];
+	snprintf(data, sizeof(data), "%s/data", st.out);
+	rmdir(data);   /* only when no case wrote files of its own */
 	char ts[64];
 	timestamp(ts, sizeof(ts), true);
 	json_t *args = json_array();
@@ -282,6 +285,7 @@ int cmd_run(int argc, char **argv)
 
 	runner_init();
 	st.env.tsc = &tsc;
+	st.env.out_dir = st.out;
 	st.env.interrupted = &interrupted;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

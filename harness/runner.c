@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "loadgen.h"
+#include "output.h"
 
 const char *case_phase_name(int phase)
 {
@@ -96,7 +97,7 @@ static void set_why(struct child_shared *sh, int rc, const char *why)
 
 /* The case process. Never returns. */
 static void child_main(const struct case_spec *cs, const struct run_env *env, struct child_shared *sh,
-		       int cpu, int peer)
+		       int cpu, int peer, const char *data_dir)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGINT, SIG_IGN);   /* the harness decides; it kills our group */
@@ -115,7 +116,7 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 		.variant_name = cs->mech->variants[cs->variant].name,
 		.cfg = cs->mech_cfg, .cpu = cpu, .peer_cpu = peer, .priority = (int)cs->set.priority, .mlock = cs->set.mlock,
 		.timeout_ns = (uint64_t)cs->set.timeout_s * 1000000000u, .tsc = env->tsc,
-		.report = &sh->report,
+		.report = &sh->report, .data_dir = data_dir,
 	};
 	struct load_ctx lctx = {
 		.ops = cs->load, .cfg = cs->load_cfg, .cpu = peer, .case_cpu = cpu, .tsc = env->tsc, .report = &sh->load_report,
@@ -258,6 +259,15 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 		return;
 	}
 
+	char data_dir[4096];
+	snprintf(data_dir, sizeof(data_dir), "%s/data/%s", env->out_dir ? env->out_dir : ".", cs->name);
+	if (mkdir_p(data_dir) != 0) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: cannot create %.200s: %s", data_dir,
+			 strerror(errno));
+		return;
+	}
+
 	uint64_t n = (uint64_t)cs->set.samples;
 	r->sh_len = sizeof(struct child_shared) + n * sizeof(uint64_t);
 	void *mem = mmap(NULL, r->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -284,7 +294,7 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
-		child_main(cs, env, r->sh, r->cpu, r->peer_cpu);
+		child_main(cs, env, r->sh, r->cpu, r->peer_cpu, data_dir);
 	}
 	setpgid(pid, pid);   /* also here: no race with the child's own call */
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -315,6 +325,7 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 		kill_group(pid, SIGKILL);
 	}
 	reap_orphans(pid);
+	rmdir(data_dir);   /* only succeeds when the case wrote nothing there */
 	r->elapsed_s = (double)(now_ns() - t_start) / 1e9;
 
 	if (interrupted) {

@@ -62,6 +62,7 @@ struct case_result {
 struct run_env {
 	const struct tsc_info *tsc;
 	volatile int *interrupted;     /* set by SIGINT/SIGTERM in the harness */
+	const char *out_dir;           /* results folder: cases get out_dir/data/CASE/ */
 };
 
 /* Once per process, before the first case: become the subreaper of orphaned peers. */
