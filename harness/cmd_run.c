@@ -201,9 +201,6 @@ static int prepare_out(struct run_state *st, char *default_out, size_t len)
 
 static json_t *run_meta(int argc, char **argv)
 {
-	char data[4096];
-	snprintf(data, sizeof(data), "%s/data", st.out);
-	rmdir(data);   /* only when no case wrote files of its own */
 	char ts[64];
 	timestamp(ts, sizeof(ts), true);
 	json_t *args = json_array();
@@ -316,6 +313,9 @@ int cmd_run(int argc, char **argv)
 		if (save(&st) != 0)
 			rc = 1;
 	}
+	char data[4096];
+	snprintf(data, sizeof(data), "%s/data", st.out);
+	rmdir(data);   /* only when no case wrote files of its own */
 	char ts[64];
 	timestamp(ts, sizeof(ts), true);
 	json_object_set_new(json_object_get(st.meta, "run"), "finished", json_string(ts));
