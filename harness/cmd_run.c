@@ -65,6 +65,43 @@ static void pmu_text(const struct child_shared *sh, char *buf, size_t len)
 	}
 }
 
+struct run_state_refs {
+	const struct refs *refs;
+	uint64_t tsc_khz;
+};
+
+/* The case's chosen statistic beside the paper's number; empty cells when it cannot compare. */
+static void fill_reference(const struct run_state_refs *rs, const struct case_spec *cs, const struct case_stats *stats,
+			   struct summary_row *row)
+{
+	if (!cs->set.reference[0])
+		return;
+	snprintf(row->reference, sizeof(row->reference), "%s", cs->set.reference);
+	snprintf(row->ref_stat, sizeof(row->ref_stat), "%s", ref_stat_names[cs->set.ref_stat]);
+	const struct ref_row *ref = refs_find(rs->refs, cs->set.reference);
+	if (!ref)
+		return;
+	snprintf(row->ref_value, sizeof(row->ref_value), "%g", ref->value);
+	snprintf(row->ref_unit, sizeof(row->ref_unit), "%s", ref->unit);
+	if (!stats)
+		return;
+	double ns;
+	switch (cs->set.ref_stat) {
+	case REF_P50: ns = (double)stats->ns.p50; break;
+	case REF_MIN: ns = (double)stats->ns.min; break;
+	case REF_MAX: ns = (double)stats->ns.max; break;
+	case REF_P99: ns = (double)stats->ns.p99; break;
+	default: ns = stats->ns.mean; break;
+	}
+	double cycles = ns * (double)rs->tsc_khz / 1e6;
+	double ratio, ratio_time;
+	if (!refs_compare(ref, ns, cycles, &ratio, &ratio_time))
+		return;
+	snprintf(row->ref_ratio, sizeof(row->ref_ratio), "%.3f", ratio);
+	if (ratio_time > 0)
+		snprintf(row->ref_ratio_time, sizeof(row->ref_ratio_time), "%.3f", ratio_time);
+}
+
 struct run_state {
 	const char *out;
 	bool raw;
@@ -144,6 +181,8 @@ static void run_one(struct run_state *st, size_t idx)
 				fprintf(stderr, "harness: cannot write %s: %s\n", path, strerror(errno));
 		}
 	}
+	struct run_state_refs rs = { .refs = &st->suite.refs, .tsc_khz = st->env.tsc->tsc_khz };
+	fill_reference(&rs, cs, have ? &stats : NULL, row);
 	json_array_append_new(st->meta_cases, meta_case(cs, &r, have ? &stats : NULL));
 
 	if (r.status == CS_OK) {

@@ -52,6 +52,7 @@ static const char *const summary_columns[] = {
 	"min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns", "stddev_ns",
 	"min_cycles", "p50_cycles", "ref_value", "ref_unit", "ref_ratio",
 	"params", "warmup_discarded", "missed_periods", "overflow", "pmu", "elapsed_s",
+	"reference", "ref_stat", "ref_ratio_time",
 };
 
 static void u64_cell(FILE *f, bool have, uint64_t v)
@@ -89,7 +90,10 @@ static void write_row(FILE *f, const struct summary_row *r)
 	fprintf(f, "%" PRIu64 ",", r->missed);
 	u64_cell(f, h, r->ns.overflow); fputc(',', f);
 	csv_field(f, r->pmu); fputc(',', f);
-	fprintf(f, "%.3f\n", r->elapsed_s);
+	fprintf(f, "%.3f,", r->elapsed_s);
+	csv_field(f, r->reference); fputc(',', f);
+	csv_field(f, r->ref_stat); fputc(',', f);
+	csv_field(f, r->ref_ratio_time); fputc('\n', f);
 }
 
 int write_summary_csv(const char *path, const struct summary_row *rows, size_t n)

@@ -17,10 +17,11 @@ struct summary_row {
 	char status[320];
 	char params[512];
 	char pmu[512];             /* "NAME=value/sample;..." or "NAME=unavailable (why)" */
-	char ref_value[32], ref_unit[16], ref_ratio[32];
+	char ref_value[32], ref_unit[16], ref_ratio[32], ref_ratio_time[32];
 	bool have_stats;
 	struct summary ns;
 	uint64_t min_cycles, p50_cycles;
+	char reference[128], ref_stat[8];
 	uint64_t samples, warmup_discarded, missed;
 	double elapsed_s;
 };

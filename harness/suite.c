@@ -29,6 +29,10 @@ const struct opt_desc case_settings_opts[] = {
 		       "hold /dev/cpu_dma_latency open at 0 us while the case runs"),
 	OPT_INT_FIELD(struct case_settings, timer_slack_ns, "1", -1, 1000000000, "ns",
 		      "PR_SET_TIMERSLACK of the case process (-1 = leave as is)"),
+	OPT_STR_FIELD(struct case_settings, reference, "",
+		      "id of the paper's number (reference-data/*.csv) set beside this case"),
+	OPT_ENUM_FIELD(struct case_settings, ref_stat, "mean", ref_stat_names,
+		       "which statistic of the case is compared with the reference"),
 	OPT_TABLE_END,
 };
 
@@ -319,6 +323,8 @@ static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 			case_free(&cs);
 			return -1;
 		}
+		if (strcmp(key, "reference") == 0)
+			cs.ref_line = v->line;
 		if (strcmp(key, "variant") == 0) {
 			/* an explicit name stands alone unless the variant is swept */
 			variant_named = m[i].sweep || !name;
@@ -434,6 +440,27 @@ static int parse_suite_table(struct ctx *c, const struct tval *t, struct suite *
 	return 0;
 }
 
+/* Every reference a case names must exist: load the reference data once, if needed. */
+static int check_references(struct ctx *c, struct suite *s)
+{
+	bool loaded = false;
+	for (size_t i = 0; i < s->n_cases; i++) {
+		const struct case_spec *cs = &s->cases[i];
+		if (!cs->set.reference[0])
+			continue;
+		int line = cs->ref_line ? cs->ref_line : cs->line;
+		if (!loaded) {
+			char why[512];
+			if (refs_load(refs_default_dir(), &s->refs, why, sizeof(why)) != 0)
+				return fail(c, line, "reference", "cannot read reference data: %s", why);
+			loaded = true;
+		}
+		if (!refs_find(&s->refs, cs->set.reference))
+			return fail(c, line, "reference", "no row '%s' in the CSV files of %s", cs->set.reference, s->refs.dir);
+	}
+	return 0;
+}
+
 int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
 {
 	memset(s, 0, sizeof(*s));
@@ -470,6 +497,8 @@ int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
 		rc = fail(&c, cases ? cases->line : 1, "case", "a suite needs at least one [[case]]");
 	for (size_t i = 0; !rc && i < cases->count; i++)
 		rc = parse_case(&c, s, &cases->items[i], &defaults);
+	if (!rc)
+		rc = check_references(&c, s);
 	if (!rc && !s->name[0]) {
 		const char *base = strrchr(path, '/');
 		snprintf(s->name, sizeof(s->name), "%s", base ? base + 1 : path);
@@ -490,6 +519,7 @@ void suite_free(struct suite *s)
 	free(s->cases);
 	s->cases = NULL;
 	s->n_cases = 0;
+	refs_free(&s->refs);
 }
 
 void suite_filter(struct suite *s, const char *pattern)

@@ -12,6 +12,7 @@
 #include "loadgen.h"
 #include "mechanism.h"
 #include "pmu.h"
+#include "refs.h"
 
 /* Settings every case has; documented in case_settings_opts (harness list). */
 struct case_settings {
@@ -24,12 +25,15 @@ struct case_settings {
 	bool mlock;
 	bool dma_latency;
 	int64_t timer_slack_ns;
+	char reference[OPT_STR_MAX];  /* id of a row of a reference-data/ CSV file, "" = none */
+	int ref_stat;                 /* enum ref_stat: which statistic stands beside it */
 };
 extern const struct opt_desc case_settings_opts[];
 
 struct case_spec {
 	char name[160];
 	int line;                               /* where the case was written */
+	int ref_line;                           /* where its reference was named */
 	const struct mechanism_ops *mech;
 	int variant;
 	void *mech_cfg;                          /* mech->cfg_size bytes */
@@ -49,6 +53,7 @@ struct suite {
 	char sha256_hex[65];
 	struct case_spec *cases;
 	size_t n_cases;
+	struct refs refs;                        /* loaded when a case names a reference */
 };
 
 /*

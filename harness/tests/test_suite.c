@@ -112,12 +112,38 @@ static void test_bad(void)
 	CHECK(strstr(err, "/nonexistent/gapbench.toml") != NULL);
 }
 
+static void test_references(void)
+{
+	/* reference data of our own: the suite must name ids that exist */
+	write_suite("refs.csv", "id,source,experiment,metric,value,stddev,unit,cpu,cpu_ghz,os,notes\n"
+			"t.syscall,000_x.txt,e,m,100,,cycles,cpu,2.0,os,\n");
+	setenv("GAPBENCH_REFERENCE_DIR", dir, 1);
+	const char *p = write_suite("ref_ok.toml", "[[case]]\nmechanism = \"syscall\"\nreference = \"t.syscall\"\n"
+				    "ref_stat = \"p50\"\n");
+	struct suite s;
+	char err[1024] = "";
+	int rc = suite_load(p, &s, err, sizeof(err));
+	CHECK(rc == 0);
+	if (rc == 0) {
+		CHECK(strcmp(s.cases[0].set.reference, "t.syscall") == 0);
+		CHECK(s.cases[0].set.ref_stat == REF_P50);
+		suite_free(&s);
+	} else {
+		fprintf(stderr, "unexpected: %s\n", err);
+	}
+	p = write_suite("ref_bad.toml", "[[case]]\nmechanism = \"syscall\"\n\nreference = \"t.nope\"\n");
+	CHECK(suite_load(p, &s, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "ref_bad.toml:4: key 'reference': no row 't.nope'") != NULL);
+	unsetenv("GAPBENCH_REFERENCE_DIR");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
 	}
+	test_references();
 	test_good();
 	test_bad();
 	char cmd[600];
