@@ -17,6 +17,7 @@ static void usage(FILE *f)
 		"  run SUITE.toml [--out DIR]   run a suite: summary.csv, hist/, meta.json\n"
 		"  check SUITE.toml...          validate suites without running them\n"
 		"  list [mechanisms|loads|keys] mechanisms, load generators, suite keys\n"
+		"  compare BASE_DIR NEW_DIR     same, faster, slower or unknown, per case\n"
 		"  version                      version and git revision\n"
 		"\n"
 		"`harness COMMAND --help` describes each command.\n");
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list(argc - 1, argv + 1);
+	if (strcmp(cmd, "compare") == 0)
+		return cmd_compare(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("gapbench %s (%s, %s build%s%s)\n", GAPBENCH_VERSION, GAPBENCH_GIT_REVISION, GAPBENCH_BUILDTYPE,
 		       strcmp(GAPBENCH_SANITIZE, "none") ? ", sanitize=" : "",

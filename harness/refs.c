@@ -1,6 +1,5 @@
 #include "refs.h"
 
-#include <csv.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "csvread.h"
 
 const char *const ref_stat_names[] = { "mean", "p50", "min", "max", "p99", NULL };
 
@@ -15,25 +15,12 @@ static const char *const columns[] = { "id", "source", "experiment", "metric", "
 				       "unit", "cpu", "cpu_ghz", "os", "notes" };
 enum { COL_ID, COL_SOURCE, COL_VALUE = 4, COL_UNIT = 6, COL_CPU, COL_GHZ, NCOLS = 11 };
 
-/* libcsv calls these per field and per record. */
 struct parse {
 	struct refs *r;
 	const char *file;
-	char field[NCOLS][256];
-	int col;
-	long record;
 	char *err;
 	size_t err_len;
-	int failed;
 };
-
-static void on_field(void *s, size_t len, void *arg)
-{
-	struct parse *p = arg;
-	if (p->col < NCOLS)
-		snprintf(p->field[p->col], sizeof(p->field[p->col]), "%.*s", (int)len, s ? (const char *)s : "");
-	p->col++;
-}
 
 static int parse_number(const char *s, double *out)
 {
@@ -53,87 +40,54 @@ static int copy_field(char *dst, size_t len, const char *src)
 	return 0;
 }
 
-static void on_record(int term, void *arg)
+static int on_row(void *arg, char *const *field, int ncol, long rec)
 {
-	(void)term;
 	struct parse *p = arg;
-	long rec = p->record++;
-	int ncol = p->col;
-	p->col = 0;
-	if (p->failed)
-		return;
 	if (ncol != NCOLS) {
-		snprintf(p->err, p->err_len, "%s:%ld: %d fields, expected %d", p->file, rec + 1, ncol, NCOLS);
-		p->failed = 1;
-		return;
+		snprintf(p->err, p->err_len, "%s:%ld: %d fields, expected %d", p->file, rec, ncol, NCOLS);
+		return -1;
 	}
-	if (rec == 0) {
+	if (rec == 1) {
 		for (int i = 0; i < NCOLS; i++)
-			if (strcmp(p->field[i], columns[i]) != 0) {
+			if (strcmp(field[i], columns[i]) != 0) {
 				snprintf(p->err, p->err_len, "%s:1: column %d is '%s', expected '%s'", p->file, i + 1,
-					 p->field[i], columns[i]);
-				p->failed = 1;
-				return;
+					 field[i], columns[i]);
+				return -1;
 			}
-		return;
+		return 0;
 	}
 	struct ref_row row;
 	memset(&row, 0, sizeof(row));
-	if (copy_field(row.id, sizeof(row.id), p->field[COL_ID]) || !row.id[0] ||
-	    copy_field(row.source, sizeof(row.source), p->field[COL_SOURCE]) ||
-	    copy_field(row.unit, sizeof(row.unit), p->field[COL_UNIT]) ||
-	    copy_field(row.cpu, sizeof(row.cpu), p->field[COL_CPU])) {
-		snprintf(p->err, p->err_len, "%s:%ld: id empty, or id, source, unit or cpu too long", p->file, rec + 1);
-		p->failed = 1;
-		return;
+	if (copy_field(row.id, sizeof(row.id), field[COL_ID]) || !row.id[0] ||
+	    copy_field(row.source, sizeof(row.source), field[COL_SOURCE]) ||
+	    copy_field(row.unit, sizeof(row.unit), field[COL_UNIT]) ||
+	    copy_field(row.cpu, sizeof(row.cpu), field[COL_CPU])) {
+		snprintf(p->err, p->err_len, "%s:%ld: id empty, or id, source, unit or cpu too long", p->file, rec);
+		return -1;
 	}
-	if (parse_number(p->field[COL_VALUE], &row.value) != 0 ||
-	    (p->field[COL_GHZ][0] && parse_number(p->field[COL_GHZ], &row.cpu_ghz) != 0)) {
-		snprintf(p->err, p->err_len, "%s:%ld: value or cpu_ghz is not a number", p->file, rec + 1);
-		p->failed = 1;
-		return;
+	if (parse_number(field[COL_VALUE], &row.value) != 0 ||
+	    (field[COL_GHZ][0] && parse_number(field[COL_GHZ], &row.cpu_ghz) != 0)) {
+		snprintf(p->err, p->err_len, "%s:%ld: value or cpu_ghz is not a number", p->file, rec);
+		return -1;
 	}
 	if (refs_find(p->r, row.id)) {
-		snprintf(p->err, p->err_len, "%s:%ld: id '%s' defined twice", p->file, rec + 1, row.id);
-		p->failed = 1;
-		return;
+		snprintf(p->err, p->err_len, "%s:%ld: id '%s' defined twice", p->file, rec, row.id);
+		return -1;
 	}
 	struct ref_row *n = realloc(p->r->rows, (p->r->n + 1) * sizeof(*n));
 	if (!n) {
 		snprintf(p->err, p->err_len, "out of memory");
-		p->failed = 1;
-		return;
+		return -1;
 	}
 	p->r->rows = n;
 	p->r->rows[p->r->n++] = row;
+	return 0;
 }
 
 static int load_file(struct refs *r, const char *path, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	struct csv_parser cp;
 	struct parse p = { .r = r, .file = path, .err = err, .err_len = err_len };
-	if (csv_init(&cp, CSV_STRICT | CSV_APPEND_NULL) != 0) {
-		fclose(f);
-		snprintf(err, err_len, "libcsv: cannot initialize");
-		return -1;
-	}
-	char buf[4096];
-	size_t n;
-	while (!p.failed && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (csv_parse(&cp, buf, n, on_field, on_record, &p) != n && !p.failed) {
-			snprintf(err, err_len, "%s: %s", path, csv_strerror(csv_error(&cp)));
-			p.failed = 1;
-		}
-	if (!p.failed)
-		csv_fini(&cp, on_field, on_record, &p);
-	csv_free(&cp);
-	fclose(f);
-	return p.failed ? -1 : 0;
+	return csv_read_file(path, on_row, &p, err, err_len) ? -1 : 0;
 }
 
 static int cmp_name(const void *a, const void *b)

@@ -42,15 +42,23 @@ def machine_lines(meta):
 
 
 def case_lines(rows):
-    head = f"{'case':44} {'status':10} {'samples':>8} {'p50 ns':>9} {'p99 ns':>9} {'max ns':>10} {'p50 cyc':>9}"
-    out = [head, "-" * len(head)]
+    head = (f"{'case':44} {'status':10} {'samples':>8} {'p50 ns':>9} {'p99 ns':>9} {'max ns':>10} "
+            f"{'p50 cyc':>9}  paper")
+    out = [head, "-" * (len(head) + 30)]
     for r in rows:
         status = r["status"]
-        if status == "ok":
-            out.append(f"{r['case']:44} {'ok':10} {r['samples']:>8} {r['p50_ns']:>9} {r['p99_ns']:>9} "
-                       f"{r['max_ns']:>10} {r['p50_cycles']:>9}")
-        else:
+        if status != "ok":
             out.append(f"{r['case']:44} {status}")
+            continue
+        paper = ""
+        if r.get("reference"):
+            paper = f"{r['ref_value']} {r['ref_unit']} ({r['reference']})"
+            if r.get("ref_ratio"):
+                paper += f", {r['ref_stat']} here / paper: x{r['ref_ratio']}"
+                if r.get("ref_ratio_time") and r["ref_unit"] == "cycles":
+                    paper += f" in cycles, x{r['ref_ratio_time']} in time"
+        out.append(f"{r['case']:44} {'ok':10} {r['samples']:>8} {r['p50_ns']:>9} {r['p99_ns']:>9} "
+                   f"{r['max_ns']:>10} {r['p50_cycles']:>9}  {paper}")
     return out
 
 

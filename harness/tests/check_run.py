@@ -9,6 +9,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -174,12 +175,49 @@ def mode_bad_input(harness):
         check(p.returncode == 0 and "--out" in p.stdout, "run --help")
 
 
+def rewrite_hist(path, scale):
+    """Multiply every bucket bound of a histogram file: an injected slowdown."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(rows[0])
+        for lo, hi, count, cum in rows[1:]:
+            w.writerow([int(int(lo) * scale), int((int(hi) + 1) * scale) - 1, count, cum])
+
+
+def mode_compare(harness):
+    """compare: a run against itself is all `same`; an injected 25% slowdown is `slower`."""
+    with tempfile.TemporaryDirectory(prefix="gapbench-compare-") as d:
+        suite = os.path.join(d, "s.toml")
+        with open(suite, "w") as f:
+            f.write('[defaults]\nsamples = 5000\n[[case]]\nmechanism = "null"\n'
+                    '[[case]]\nmechanism = "syscall"\nvariant = ["getppid", "invalid"]\n')
+        base, new = os.path.join(d, "base"), os.path.join(d, "new")
+        rc, _ = run_suite(harness, suite, base)
+        check(rc == 0, f"harness run exited {rc}")
+        p = subprocess.run([harness, "compare", base, base], capture_output=True, text=True)
+        check(p.returncode == 0, f"compare of a run with itself exited {p.returncode}")
+        check(p.stdout.strip().endswith("3 same, 0 faster, 0 slower, 0 unknown"), f"self compare: {p.stdout}")
+        shutil.copytree(base, new)
+        rewrite_hist(os.path.join(new, "hist", "syscall-invalid.csv"), 1.25)
+        p = subprocess.run([harness, "compare", base, new], capture_output=True, text=True)
+        print(p.stdout)
+        check(p.returncode == 1, f"compare with an injected slowdown exited {p.returncode}, expected 1")
+        check(re.search(r"^syscall-invalid +slower", p.stdout, re.M) is not None, "injected slowdown not flagged")
+        check(re.search(r"^syscall-getppid +same", p.stdout, re.M) is not None, "untouched case not same")
+        p = subprocess.run([harness, "compare", base, os.path.join(d, "missing")], capture_output=True, text=True)
+        check(p.returncode == 2, f"compare with a missing folder exited {p.returncode}, expected 2")
+
+
 def main():
     mode = sys.argv[1]
     if mode == "smoke":
         mode_smoke(sys.argv[2], sys.argv[3:])
     elif mode == "faults":
         mode_faults(sys.argv[2], sys.argv[3])
+    elif mode == "compare":
+        mode_compare(sys.argv[2])
     elif mode == "bad-input":
         mode_bad_input(sys.argv[2])
     else:

@@ -1,0 +1,241 @@
+/* harness compare BASE_DIR NEW_DIR: per case, same, faster, slower or unknown. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "compare.h"
+#include "csvread.h"
+
+struct case_row {
+	char name[160];
+	char status[96];
+};
+
+struct run {
+	const char *dir;
+	struct case_row *rows;
+	size_t n;
+	int col_case, col_status;
+};
+
+static int on_summary(void *arg, char *const *f, int n, long rec)
+{
+	struct run *r = arg;
+	if (rec == 1) {
+		for (int i = 0; i < n; i++) {
+			if (strcmp(f[i], "case") == 0)
+				r->col_case = i;
+			if (strcmp(f[i], "status") == 0)
+				r->col_status = i;
+		}
+		return r->col_case < 0 || r->col_status < 0 ? 1 : 0;
+	}
+	if (r->col_case >= n || r->col_status >= n)
+		return 1;
+	struct case_row *rows = realloc(r->rows, (r->n + 1) * sizeof(*rows));
+	if (!rows)
+		return 1;
+	r->rows = rows;
+	snprintf(rows[r->n].name, sizeof(rows[r->n].name), "%s", f[r->col_case]);
+	snprintf(rows[r->n].status, sizeof(rows[r->n].status), "%s", f[r->col_status]);
+	r->n++;
+	return 0;
+}
+
+static int load_run(struct run *r, const char *dir)
+{
+	memset(r, 0, sizeof(*r));
+	r->dir = dir;
+	r->col_case = r->col_status = -1;
+	char path[4096], err[512];
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	int rc = csv_read_file(path, on_summary, r, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "harness compare: %s\n", err);
+	else if (rc > 0)
+		fprintf(stderr, "harness compare: %s: not a gapbench summary (no case/status columns)\n", path);
+	return rc ? -1 : 0;
+}
+
+/* A histogram file as growing arrays. */
+struct hist_file {
+	uint64_t *lo, *hi, *count;
+	size_t n, cap;
+	uint64_t total;
+};
+
+static int on_hist(void *arg, char *const *f, int n, long rec)
+{
+	struct hist_file *h = arg;
+	if (rec == 1)
+		return n == 4 && strcmp(f[0], "lo_ns") == 0 ? 0 : 1;
+	if (n != 4)
+		return 1;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 256;
+		uint64_t *lo = realloc(h->lo, cap * sizeof(*lo));
+		if (lo)
+			h->lo = lo;
+		uint64_t *hi = realloc(h->hi, cap * sizeof(*hi));
+		if (hi)
+			h->hi = hi;
+		uint64_t *c = realloc(h->count, cap * sizeof(*c));
+		if (c)
+			h->count = c;
+		if (!lo || !hi || !c)
+			return 1;
+		h->cap = cap;
+	}
+	char *end;
+	h->lo[h->n] = strtoull(f[0], &end, 10);
+	h->hi[h->n] = strtoull(f[1], &end, 10);
+	h->count[h->n] = strtoull(f[2], &end, 10);
+	h->total += h->count[h->n];
+	h->n++;
+	return 0;
+}
+
+static void hist_file_free(struct hist_file *h)
+{
+	free(h->lo);
+	free(h->hi);
+	free(h->count);
+	memset(h, 0, sizeof(*h));
+}
+
+static int load_hist(const char *dir, const char *name, struct hist_file *h, struct dist *d)
+{
+	memset(h, 0, sizeof(*h));
+	char path[4096], err[512];
+	snprintf(path, sizeof(path), "%s/hist/%s.csv", dir, name);
+	if (csv_read_file(path, on_hist, h, err, sizeof(err)) != 0)
+		return -1;
+	*d = (struct dist){ .lo = h->lo, .hi = h->hi, .count = h->count, .n = h->n, .total = h->total };
+	return 0;
+}
+
+static const struct case_row *find(const struct run *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->rows[i].name, name) == 0)
+			return &r->rows[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: harness compare BASE_DIR NEW_DIR [--effect F] [--alpha A] [--min-samples N] [--strict]\n"
+		"\n"
+		"Decides for every case of NEW_DIR whether it is the same as in BASE_DIR, faster,\n"
+		"slower, or unknown (missing, not ok, or too few samples), from the histograms.\n"
+		"A quantile (p50, p90, p99) has moved when the share of new samples above the\n"
+		"base's quantile differs significantly (two-proportion z-test, Bonferroni over\n"
+		"the three, family-wise level A) and the quantile moved by at least F.\n"
+		"\n"
+		"  --effect F        relative quantile shift that matters (default 0.10)\n"
+		"  --alpha A         significance level (default 0.001)\n"
+		"  --min-samples N   fewer samples in either run: unknown (default 1000)\n"
+		"  --strict          unknown cases fail the comparison too\n"
+		"\n"
+		"Exit status: 0 nothing slower, 1 some case slower (or unknown with --strict),\n"
+		"2 bad input.\n");
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno || end == s || *end || *out < lo || *out > hi ? -1 : 0;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "effect", required_argument, NULL, 'e' }, { "alpha", required_argument, NULL, 'a' },
+		{ "min-samples", required_argument, NULL, 'm' }, { "strict", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct compare_opts o = COMPARE_DEFAULTS;
+	bool strict = false;
+	double v;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "e:a:m:sh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			if (parse_double(optarg, 0.0, 10.0, &o.min_effect)) {
+				fprintf(stderr, "harness compare: --effect wants a number in [0, 10]\n");
+				return 2;
+			}
+			break;
+		case 'a':
+			if (parse_double(optarg, 1e-12, 0.5, &o.alpha)) {
+				fprintf(stderr, "harness compare: --alpha wants a number in (0, 0.5]\n");
+				return 2;
+			}
+			break;
+		case 'm':
+			if (parse_double(optarg, 1, 1e12, &v)) {
+				fprintf(stderr, "harness compare: --min-samples wants a positive count\n");
+				return 2;
+			}
+			o.min_samples = (uint64_t)v;
+			break;
+		case 's': strict = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return 2;
+	}
+	struct run base, next;
+	if (load_run(&base, argv[optind]) || load_run(&next, argv[optind + 1]))
+		return 2;
+	printf("%-44s %-8s %12s %12s %8s %8s %9s %6s\n", "case", "verdict", "p50 base", "p50 new", "p50", "p99",
+	       "min p", "KS D");
+	unsigned counts[4] = { 0 };
+	for (size_t i = 0; i < next.n; i++) {
+		const struct case_row *nr = &next.rows[i], *br = find(&base, nr->name);
+		struct compare_result r;
+		memset(&r, 0, sizeof(r));
+		r.verdict = VERDICT_UNKNOWN;
+		struct hist_file hb, hn;
+		struct dist db, dn;
+		if (!br)
+			snprintf(r.why, sizeof(r.why), "not in the base run");
+		else if (strcmp(br->status, "ok") || strcmp(nr->status, "ok"))
+			snprintf(r.why, sizeof(r.why), "status base '%.40s', new '%.40s'", br->status, nr->status);
+		else if (load_hist(base.dir, nr->name, &hb, &db) || load_hist(next.dir, nr->name, &hn, &dn))
+			snprintf(r.why, sizeof(r.why), "a histogram file is missing or malformed");
+		else {
+			compare_dists(&db, &dn, &o, &r);
+			hist_file_free(&hb);
+			hist_file_free(&hn);
+		}
+		counts[r.verdict]++;
+		if (r.verdict == VERDICT_UNKNOWN && !r.base_q[0]) {
+			printf("%-44s %-8s %s\n", nr->name, verdict_name(r.verdict), r.why);
+			continue;
+		}
+		double pmin = r.p_value[0];
+		for (int k = 1; k < COMPARE_NQ; k++)
+			if (r.p_value[k] < pmin)
+				pmin = r.p_value[k];
+		printf("%-44s %-8s %9llu ns %9llu ns %+7.1f%% %+7.1f%% %9.2g %6.3f%s%s\n", nr->name,
+		       verdict_name(r.verdict), (unsigned long long)r.base_q[0], (unsigned long long)r.new_q[0],
+		       100 * r.shift[0], 100 * r.shift[2], pmin, r.ks_d, r.why[0] ? "  " : "", r.why);
+	}
+	printf("%u same, %u faster, %u slower, %u unknown\n", counts[VERDICT_SAME], counts[VERDICT_FASTER],
+	       counts[VERDICT_SLOWER], counts[VERDICT_UNKNOWN]);
+	free(base.rows);
+	free(next.rows);
+	return counts[VERDICT_SLOWER] || (strict && counts[VERDICT_UNKNOWN]) ? 1 : 0;
+}
