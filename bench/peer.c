@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -129,6 +130,54 @@ int peer_process_reap(pid_t pid, unsigned timeout_ms)
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct int_boot {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static void *int_trampoline(void *p)
+{
+	struct int_boot boot = *(struct int_boot *)p;
+	free(p);
+	return (void *)(intptr_t)boot.fn(boot.arg);
+}
+
+int peer_start(struct mech_ctx *ctx, struct peer *p, bool process, int cpu, int (*fn)(void *), void *arg)
+{
+	struct mech_ctx placed = *ctx;
+	placed.peer_cpu = cpu;
+	memset(p, 0, sizeof(*p));
+	p->process = process;
+	int err;
+	if (process) {
+		err = peer_process_start(&placed, &p->pid, fn, arg);
+	} else {
+		struct int_boot *boot = malloc(sizeof(*boot));
+		if (!boot)
+			return ENOMEM;
+		boot->fn = fn;
+		boot->arg = arg;
+		err = peer_thread_start(&placed, &p->tid, int_trampoline, boot);
+		if (err)
+			free(boot);
+	}
+	p->started = err == 0;
+	return err;
+}
+
+int peer_stop(struct peer *p, unsigned timeout_ms)
+{
+	if (!p->started)
+		return 0;
+	p->started = false;
+	if (p->process)
+		return peer_process_reap(p->pid, timeout_ms);
+	void *ret = NULL;
+	if (pthread_join(p->tid, &ret) != 0)
+		return -1;
+	return (int)(intptr_t)ret;
 }
 
 void *peer_shared_alloc(size_t len)

@@ -5,6 +5,7 @@
  */
 #pragma once
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "mechanism.h"
@@ -18,6 +19,27 @@ int peer_thread_start(struct mech_ctx *ctx, pthread_t *tid, void *(*fn)(void *),
 int peer_process_start(struct mech_ctx *ctx, pid_t *pid, int (*fn)(void *), void *arg);
 /* Wait for a peer process for at most timeout_ms, then SIGKILL it. Returns exit status or -1. */
 int peer_process_reap(pid_t pid, unsigned timeout_ms);
+/*
+ * A peer that is either a thread or a process, started and stopped the same
+ * way: mechanisms with thread and process variants keep one struct peer.
+ */
+struct peer {
+	bool process;
+	bool started;
+	pthread_t tid;
+	pid_t pid;
+};
+
+/* Start fn(arg) on `cpu` (-1: unpinned) at ctx->priority, as a thread or a forked process. */
+int peer_start(struct mech_ctx *ctx, struct peer *p, bool process, int cpu, int (*fn)(void *), void *arg);
+/*
+ * Wait for the peer to end, after the caller told it to stop: a thread is
+ * joined, a process reaped (and killed after timeout_ms). Safe twice.
+ * Returns the peer's exit value (128 + N when signal N ended a process),
+ * or -1 when it could not be waited for.
+ */
+int peer_stop(struct peer *p, unsigned timeout_ms);
+
 /* Anonymous shared memory (MAP_SHARED), zeroed and prefaulted; NULL on failure. */
 void *peer_shared_alloc(size_t len);
 void peer_shared_free(void *p, size_t len);

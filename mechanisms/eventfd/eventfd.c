@@ -50,9 +50,7 @@ struct eventfd_state {
 	int to_peer;   /* main writes, peer reads */
 	int to_main;   /* peer writes, main reads */
 	bool process;
-	bool peer_started;
-	pthread_t tid;
-	pid_t pid;
+	struct peer peer;
 };
 
 /* 0, or -1 with errno. */
@@ -78,8 +76,10 @@ static int efd_read(int fd, uint64_t *v)
 }
 
 /* The first write says "ready"; then answer each 1 with a 1. */
-static int eventfd_peer_loop(struct eventfd_state *st)
+static int eventfd_peer_loop(void *arg)
 {
+	struct eventfd_state *st = arg;
+
 	uint64_t v = 1;
 
 	while (v == 1) {
@@ -93,31 +93,13 @@ static int eventfd_peer_loop(struct eventfd_state *st)
 	return 1;
 }
 
-static void *eventfd_peer_thread(void *arg)
-{
-	return (void *)(intptr_t)eventfd_peer_loop(arg);
-}
-
-static int eventfd_peer_process(void *arg)
-{
-	return eventfd_peer_loop(arg);
-}
-
 static int start_peer(struct mech_ctx *ctx, struct eventfd_state *st, int peer_cpu)
 {
-	struct mech_ctx peer_ctx = *ctx;
-	int err;
-
-	peer_ctx.peer_cpu = peer_cpu;
-	if (st->process)
-		err = peer_process_start(&peer_ctx, &st->pid, eventfd_peer_process, st);
-	else
-		err = peer_thread_start(&peer_ctx, &st->tid, eventfd_peer_thread, st);
+	int err = peer_start(ctx, &st->peer, st->process, peer_cpu, eventfd_peer_loop, st);
 	if (err) {
 		errno = err;
 		return mech_why_errno(ctx, BENCH_FAIL, "cannot start the peer");
 	}
-	st->peer_started = true;
 	return BENCH_OK;
 }
 
@@ -208,14 +190,10 @@ static void eventfd_teardown(struct mech_ctx *ctx)
 
 	if (!st)
 		return;
-	if (st->peer_started) {
+	if (st->peer.started) {
 		/* If even this write fails, the reap's timeout and SIGKILL end a process peer. */
 		efd_write(st->to_peer, STOP_VALUE);
-		if (st->process)
-			peer_process_reap(st->pid, REAP_TIMEOUT_MS);
-		else
-			pthread_join(st->tid, NULL);
-		st->peer_started = false;
+		peer_stop(&st->peer, REAP_TIMEOUT_MS);
 	}
 	close_fd(&st->to_peer);
 	close_fd(&st->to_main);

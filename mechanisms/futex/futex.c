@@ -52,9 +52,7 @@ struct futex_state {
 	int wait_op;
 	int wake_op;
 	bool process;
-	bool peer_started;
-	pthread_t tid;
-	pid_t pid;
+	struct peer peer;
 };
 
 static long futex_call(uint32_t *uaddr, int op, uint32_t val)
@@ -85,8 +83,10 @@ static uint32_t wait_while(struct futex_state *st, uint32_t busy)
 	return v;
 }
 
-static int futex_peer_loop(struct futex_state *st)
+static int futex_peer_loop(void *arg)
 {
+	struct futex_state *st = arg;
+
 	__atomic_store_n(&st->ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
 		uint32_t v = wait_while(st, TURN_MAIN);
@@ -108,31 +108,13 @@ static int futex_peer_loop(struct futex_state *st)
 	return 1;
 }
 
-static void *futex_peer_thread(void *arg)
-{
-	return (void *)(intptr_t)futex_peer_loop(arg);
-}
-
-static int futex_peer_process(void *arg)
-{
-	return futex_peer_loop(arg);
-}
-
 static int start_peer(struct mech_ctx *ctx, struct futex_state *st, int peer_cpu)
 {
-	struct mech_ctx peer_ctx = *ctx;
-	int err;
-
-	peer_ctx.peer_cpu = peer_cpu;
-	if (st->process)
-		err = peer_process_start(&peer_ctx, &st->pid, futex_peer_process, st);
-	else
-		err = peer_thread_start(&peer_ctx, &st->tid, futex_peer_thread, st);
+	int err = peer_start(ctx, &st->peer, st->process, peer_cpu, futex_peer_loop, st);
 	if (err) {
 		errno = err;
 		return mech_why_errno(ctx, BENCH_FAIL, "cannot start the peer");
 	}
-	st->peer_started = true;
 	return BENCH_OK;
 }
 
@@ -201,14 +183,10 @@ static void futex_teardown(struct mech_ctx *ctx)
 
 	if (!st)
 		return;
-	if (st->peer_started) {
+	if (st->peer.started) {
 		__atomic_store_n(&st->word, TURN_STOP, __ATOMIC_RELEASE);
 		futex_call(&st->word, st->wake_op, INT_MAX);
-		if (st->process)
-			peer_process_reap(st->pid, REAP_TIMEOUT_MS);
-		else
-			pthread_join(st->tid, NULL);
-		st->peer_started = false;
+		peer_stop(&st->peer, REAP_TIMEOUT_MS);
 	}
 	peer_shared_free(st, sizeof(*st));
 	ctx->priv = NULL;

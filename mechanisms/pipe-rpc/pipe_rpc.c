@@ -62,9 +62,7 @@ struct pipe_state {
 	size_t msg_bytes;
 	bool oneway;
 	bool process;
-	bool peer_started;
-	pthread_t tid;
-	pid_t pid;
+	struct peer peer;
 	char main_buf[PIPE_BUF];
 	char peer_buf[PIPE_BUF];
 };
@@ -100,8 +98,10 @@ static int write_full(int fd, const char *buf, size_t n)
 }
 
 /* The peer: answer each request, or send one stamped message per go. */
-static int pipe_peer_loop(struct pipe_state *st)
+static int pipe_peer_loop(void *arg)
 {
+	struct pipe_state *st = arg;
+
 	size_t in_bytes = st->oneway ? 1 : st->msg_bytes;
 
 	for (;;) {
@@ -113,11 +113,6 @@ static int pipe_peer_loop(struct pipe_state *st)
 		if (write_full(st->rsp[1], st->peer_buf, st->msg_bytes) != 0)
 			return 1;
 	}
-}
-
-static void *pipe_peer_thread(void *arg)
-{
-	return (void *)(intptr_t)pipe_peer_loop(arg);
 }
 
 static int pipe_peer_process(void *arg)
@@ -132,24 +127,11 @@ static int pipe_peer_process(void *arg)
 
 static int start_peer(struct mech_ctx *ctx, struct pipe_state *st, int peer_cpu)
 {
-	struct mech_ctx peer_ctx = *ctx;
-	int err;
-
-	peer_ctx.peer_cpu = peer_cpu;
-	if (st->process)
-		err = peer_process_start(&peer_ctx, &st->pid, pipe_peer_process, st);
-	else
-		err = peer_thread_start(&peer_ctx, &st->tid, pipe_peer_thread, st);
+	int err = peer_start(ctx, &st->peer, st->process, peer_cpu,
+			     st->process ? pipe_peer_process : pipe_peer_loop, st);
 	if (err) {
 		errno = err;
 		return mech_why_errno(ctx, BENCH_FAIL, "cannot start the peer");
-	}
-	st->peer_started = true;
-	if (st->process) {
-		/* Drop the peer's ends, so a dead peer is seen here as EOF. */
-		close(st->req[0]);
-		close(st->rsp[1]);
-		st->req[0] = st->rsp[1] = -1;
 	}
 	return BENCH_OK;
 }
@@ -262,11 +244,7 @@ static void pipe_teardown(struct mech_ctx *ctx)
 		return;
 	/* EOF on the request pipe tells the peer to exit. */
 	close_fd(&st->req[1]);
-	if (st->peer_started && st->process)
-		peer_process_reap(st->pid, REAP_TIMEOUT_MS);
-	else if (st->peer_started)
-		pthread_join(st->tid, NULL);
-	st->peer_started = false;
+	peer_stop(&st->peer, REAP_TIMEOUT_MS);
 	close_fd(&st->req[0]);
 	close_fd(&st->rsp[0]);
 	close_fd(&st->rsp[1]);
