@@ -12,6 +12,7 @@ rc=0
 if [ $rc -eq 2 ]; then
 	exit 2
 fi
+./build/harness/harness plot "$out" || true
 python3 plots/report.py "$out"
 echo
 echo "Cross-check against perf bench and cyclictest on this machine:"

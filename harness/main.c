@@ -18,6 +18,7 @@ static void usage(FILE *f)
 		"  check SUITE.toml...          validate suites without running them\n"
 		"  list [mechanisms|loads|keys] mechanisms, load generators, suite keys\n"
 		"  compare BASE_DIR NEW_DIR     same, faster, slower or unknown, per case\n"
+		"  plot DIR                     histograms, tails and paper comparison (gnuplot)\n"
 		"  version                      version and git revision\n"
 		"\n"
 		"`harness COMMAND --help` describes each command.\n");
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "compare") == 0)
 		return cmd_compare(argc - 1, argv + 1);
+	if (strcmp(cmd, "plot") == 0)
+		return cmd_plot(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("gapbench %s (%s, %s build%s%s)\n", GAPBENCH_VERSION, GAPBENCH_GIT_REVISION, GAPBENCH_BUILDTYPE,
 		       strcmp(GAPBENCH_SANITIZE, "none") ? ", sanitize=" : "",

@@ -78,6 +78,10 @@ def main():
     suite = meta.get("suite", {})
     text = [f"gapbench results: suite {suite.get('name', '?')} ({suite.get('path', '?')})", ""]
     text += machine_lines(meta) + [""] + case_lines(rows)
+    plot_dir = os.path.join(folder, "plots")
+    if os.path.isdir(plot_dir):
+        pngs = sorted(f for f in os.listdir(plot_dir) if f.endswith(".png"))
+        text += ["", f"plots ({len(pngs)} PNG, with SVG beside each) in {plot_dir}:"] + [f"  {p}" for p in pngs]
     report = os.path.join(folder, "report.txt")
     with open(report + ".tmp", "w") as f:
         f.write("\n".join(text) + "\n")

@@ -187,7 +187,7 @@ def rewrite_hist(path, scale):
 
 
 def mode_compare(harness):
-    """compare: a run against itself is all `same`; an injected 25% slowdown is `slower`."""
+    """compare: a run against itself is all `same`; an injected 25% slowdown is `slower`; plot draws."""
     with tempfile.TemporaryDirectory(prefix="gapbench-compare-") as d:
         suite = os.path.join(d, "s.toml")
         with open(suite, "w") as f:
@@ -208,6 +208,12 @@ def mode_compare(harness):
         check(re.search(r"^syscall-getppid +same", p.stdout, re.M) is not None, "untouched case not same")
         p = subprocess.run([harness, "compare", base, os.path.join(d, "missing")], capture_output=True, text=True)
         check(p.returncode == 2, f"compare with a missing folder exited {p.returncode}, expected 2")
+        if shutil.which("gnuplot"):
+            p = subprocess.run([harness, "plot", base], capture_output=True, text=True)
+            check(p.returncode == 0, f"harness plot exited {p.returncode}: {p.stderr}")
+            for name in ("hist-syscall.png", "hist-syscall.svg", "tail-null.png"):
+                path = os.path.join(base, "plots", name)
+                check(os.path.exists(path) and os.path.getsize(path) > 1000, f"plot {name} missing or empty")
 
 
 def main():
