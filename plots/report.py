@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Text report of a results folder: the machine, then one line per case.
+"""Reports of a results folder: DIR/report.html (self-contained: the machine
+and its warnings, one section per paper with its numbers beside this
+machine's, every case, the plots inline) and DIR/report.txt (printed).
 
-usage: plots/report.py DIR      writes DIR/report.txt and prints it
+usage: plots/report.py DIR      (run `harness plot DIR` first for the plots)
 
 Only formats what the harness wrote (summary.csv, meta.json); it computes no
 statistics of its own.
@@ -11,19 +13,13 @@ import json
 import os
 import sys
 
+import report_html
 
-def machine_lines(meta):
+
+def warnings_of(meta):
     p = meta.get("platform", {})
-    cpu, tsc, kern = p.get("cpu", {}), p.get("tsc", {}), p.get("kernel", {})
-    hv, kvm, pmu, build = p.get("hypervisor", {}), p.get("kvm", {}), p.get("pmu", {}), p.get("build", {})
-    lines = [
-        f"machine: {cpu.get('model', '?')}, {cpu.get('online', '?')} CPUs, kernel {kern.get('release', '?')}",
-        f"TSC: {tsc.get('tsc_khz', 0) / 1000:.3f} MHz from {tsc.get('source', '?')} "
-        f"({tsc.get('deviation_from_monotonic_raw_ppm', 0):+.0f} ppm vs CLOCK_MONOTONIC_RAW), "
-        f"probe overhead {tsc.get('probe_overhead', {}).get('min_cycles', '?')} cycles",
-        f"gapbench {build.get('version', '?')} ({build.get('git_revision', '?')}), "
-        f"{build.get('buildtype', '?')} build",
-    ]
+    cpu, tsc, hv, kvm = p.get("cpu", {}), p.get("tsc", {}), p.get("hypervisor", {}), p.get("kvm", {})
+    pmu, build = p.get("pmu", {}), p.get("build", {})
     warnings = []
     if hv.get("present"):
         warnings.append(f"runs in a virtual machine ({hv.get('cpuid_vendor', '?')})"
@@ -37,8 +33,23 @@ def machine_lines(meta):
         warnings.append(f"sanitized build ({build.get('sanitize')}): timings are not representative")
     if not tsc.get("invariant_cpuid") and not tsc.get("nonstop_tsc"):
         warnings.append("TSC not reported invariant")
-    lines += [f"warning: {w}" for w in warnings]
-    return lines
+    if not tsc.get("probe_overhead", {}).get("stable", True):
+        warnings.append("the probe overhead was unstable at the start of the run")
+    return warnings
+
+
+def machine_lines(meta, warnings):
+    p = meta.get("platform", {})
+    cpu, tsc, kern, build = p.get("cpu", {}), p.get("tsc", {}), p.get("kernel", {}), p.get("build", {})
+    lines = [
+        f"machine: {cpu.get('model', '?')}, {cpu.get('online', '?')} CPUs, kernel {kern.get('release', '?')}",
+        f"TSC: {tsc.get('tsc_khz', 0) / 1000:.3f} MHz from {tsc.get('source', '?')} "
+        f"({tsc.get('deviation_from_monotonic_raw_ppm', 0):+.0f} ppm vs CLOCK_MONOTONIC_RAW), "
+        f"probe overhead {tsc.get('probe_overhead', {}).get('min_cycles', '?')} cycles",
+        f"gapbench {build.get('version', '?')} ({build.get('git_revision', '?')}), "
+        f"{build.get('buildtype', '?')} build",
+    ]
+    return lines + [f"warning: {w}" for w in warnings]
 
 
 def case_lines(rows):
@@ -77,7 +88,8 @@ def main():
         sys.exit(2)
     suite = meta.get("suite", {})
     text = [f"gapbench results: suite {suite.get('name', '?')} ({suite.get('path', '?')})", ""]
-    text += machine_lines(meta) + [""] + case_lines(rows)
+    warnings = warnings_of(meta)
+    text += machine_lines(meta, warnings) + [""] + case_lines(rows)
     plot_dir = os.path.join(folder, "plots")
     if os.path.isdir(plot_dir):
         pngs = sorted(f for f in os.listdir(plot_dir) if f.endswith(".png"))
@@ -86,8 +98,9 @@ def main():
     with open(report + ".tmp", "w") as f:
         f.write("\n".join(text) + "\n")
     os.replace(report + ".tmp", report)
+    html_path = report_html.write(folder, meta, rows, warnings)
     print("\n".join(text))
-    print(f"\nreport: {report}")
+    print(f"\nreport: {html_path} (text: {report})")
 
 
 if __name__ == "__main__":
