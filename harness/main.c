@@ -19,6 +19,7 @@ static void usage(FILE *f)
 		"  list [mechanisms|loads|keys] mechanisms, load generators, suite keys\n"
 		"  compare BASE_DIR NEW_DIR     same, faster, slower or unknown, per case\n"
 		"  plot DIR                     histograms, tails and paper comparison (gnuplot)\n"
+		"  history record|list|show|plot  runs over time in SQLite (`history --help`)\n"
 		"  version                      version and git revision\n"
 		"\n"
 		"`harness COMMAND --help` describes each command.\n");
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 		return cmd_compare(argc - 1, argv + 1);
 	if (strcmp(cmd, "plot") == 0)
 		return cmd_plot(argc - 1, argv + 1);
+	if (strcmp(cmd, "history") == 0)
+		return cmd_history(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("gapbench %s (%s, %s build%s%s)\n", GAPBENCH_VERSION, GAPBENCH_GIT_REVISION, GAPBENCH_BUILDTYPE,
 		       strcmp(GAPBENCH_SANITIZE, "none") ? ", sanitize=" : "",

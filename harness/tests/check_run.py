@@ -208,6 +208,14 @@ def mode_compare(harness):
         check(re.search(r"^syscall-getppid +same", p.stdout, re.M) is not None, "untouched case not same")
         p = subprocess.run([harness, "compare", base, os.path.join(d, "missing")], capture_output=True, text=True)
         check(p.returncode == 2, f"compare with a missing folder exited {p.returncode}, expected 2")
+        db = os.path.join(d, "history.sqlite")
+        # new is a copy of base (same start time and suite hash): one run, recorded once
+        for folder in (base, new):
+            p = subprocess.run([harness, "history", "--db", db, "record", folder], capture_output=True, text=True)
+            check(p.returncode == 0, f"history record exited {p.returncode}: {p.stderr}")
+        check("already recorded" in p.stdout, "recording a folder twice was not refused")
+        p = subprocess.run([harness, "history", "--db", db, "show", "syscall-getppid"], capture_output=True, text=True)
+        check(p.returncode == 0 and len(p.stdout.strip().splitlines()) == 2, f"history show: {p.stdout}")
         if shutil.which("gnuplot"):
             p = subprocess.run([harness, "plot", base], capture_output=True, text=True)
             check(p.returncode == 0, f"harness plot exited {p.returncode}: {p.stderr}")

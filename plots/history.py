@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Results history in SQLite: every run recorded, any case followed over time.
+
+usage: plots/history.py [--db FILE] record DIR
+       plots/history.py [--db FILE] list [--suite NAME] [--machine TEXT]
+       plots/history.py [--db FILE] show CASE [--suite NAME] [--machine TEXT]
+       plots/history.py [--db FILE] plot CASE --out PATH [--suite NAME] [--machine TEXT]
+
+The default database is results/history.sqlite (or $GAPBENCH_HISTORY). Runs
+are keyed by git revision, machine (hostname and CPU model) and suite; a
+results folder is recorded once (its meta.json start time and suite hash
+identify it). `plot` writes PATH.csv and draws PATH.png/.svg with gnuplot.
+"""
+import argparse
+import csv
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started TEXT NOT NULL, finished TEXT, suite TEXT NOT NULL, suite_sha256 TEXT NOT NULL,
+    git_revision TEXT NOT NULL, machine TEXT NOT NULL, kernel TEXT, sanitized INTEGER NOT NULL,
+    folder TEXT NOT NULL, UNIQUE (started, suite_sha256, machine));
+CREATE TABLE IF NOT EXISTS cases (
+    run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, mechanism TEXT, variant TEXT,
+    status TEXT NOT NULL, samples INTEGER, min_ns INTEGER, p50_ns INTEGER, p90_ns INTEGER, p99_ns INTEGER,
+    p999_ns INTEGER, max_ns INTEGER, mean_ns REAL, stddev_ns REAL, p50_cycles INTEGER,
+    PRIMARY KEY (run_id, name));
+"""
+INT_COLS = ("samples", "min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "p50_cycles")
+
+
+def connect(path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA)
+    return db
+
+
+def num(text, conv):
+    return conv(text) if text not in ("", None) else None
+
+
+def record(db, folder):
+    with open(os.path.join(folder, "meta.json")) as f:
+        meta = json.load(f)
+    with open(os.path.join(folder, "summary.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    p = meta["platform"]
+    machine = f"{p['kernel'].get('hostname', '?')} / {p['cpu'].get('model', '?')}"
+    run = (meta["run"]["started"], meta["run"].get("finished"), meta["suite"]["name"], meta["suite"]["sha256"],
+           p["build"]["git_revision"], machine, p["kernel"].get("release"),
+           int(bool(p["build"].get("timings_from_sanitized_build"))), os.path.abspath(folder))
+    with db:
+        cur = db.execute("INSERT OR IGNORE INTO runs (started, finished, suite, suite_sha256, git_revision, machine,"
+                         " kernel, sanitized, folder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", run)
+        if cur.rowcount == 0:
+            print(f"history: {folder} is already recorded")
+            return
+        run_id = cur.lastrowid
+        for r in rows:
+            db.execute("INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, r["case"], r["mechanism"], r["variant"], r["status"],
+                        *[num(r[c], int) for c in INT_COLS[:7]], num(r["mean_ns"], float),
+                        num(r["stddev_ns"], float), num(r["p50_cycles"], int)))
+    print(f"history: recorded run {run_id} ({len(rows)} cases, {run[4]}, {machine})")
+
+
+def where(args, extra=""):
+    clauses, params = [], []
+    if args.suite:
+        clauses.append("r.suite = ?")
+        params.append(args.suite)
+    if args.machine:
+        clauses.append("r.machine LIKE ?")
+        params.append(f"%{args.machine}%")
+    if extra:
+        clauses.append(extra)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_runs(db, args):
+    w, params = where(args)
+    rows = db.execute("SELECT r.id, r.started, r.suite, r.git_revision, r.machine, r.sanitized,"
+                      " (SELECT COUNT(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'ok'),"
+                      " (SELECT COUNT(*) FROM cases c WHERE c.run_id = r.id)"
+                      f" FROM runs r{w} ORDER BY r.started", params).fetchall()
+    print(f"{'run':>4} {'started':25} {'suite':12} {'revision':18} {'ok':>9}  machine")
+    for rid, started, suite, rev, machine, san, ok, total in rows:
+        print(f"{rid:>4} {started:25} {suite:12} {rev:18} {ok:>4}/{total:<4}  {machine}{' (sanitized)' if san else ''}")
+
+
+def case_series(db, args):
+    w, params = where(args, "c.name = ?")
+    return db.execute("SELECT r.id, r.started, r.git_revision, c.status, c.samples, c.p50_ns, c.p99_ns, c.max_ns,"
+                      " c.mean_ns FROM cases c JOIN runs r ON r.id = c.run_id" + w + " ORDER BY r.started",
+                      params + [args.case]).fetchall()
+
+
+def show(db, args):
+    rows = case_series(db, args)
+    if not rows:
+        sys.exit(f"history: no run of case {args.case}")
+    print(f"{'run':>4} {'started':25} {'revision':18} {'status':8} {'p50 ns':>9} {'p99 ns':>9} {'max ns':>10}")
+    for rid, started, rev, status, n, p50, p99, mx, mean in rows:
+        st = "ok" if status == "ok" else status[:8]
+        print(f"{rid:>4} {started:25} {rev:18} {st:8} {p50 or '':>9} {p99 or '':>9} {mx or '':>10}")
+
+
+def plot(db, args):
+    rows = [r for r in case_series(db, args) if r[3] == "ok"]
+    if not rows:
+        sys.exit(f"history: no ok run of case {args.case}")
+    data = args.out + ".csv"
+    with open(data, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["run", "started", "git_revision", "p50_ns", "p99_ns"])
+        for rid, started, rev, status, n, p50, p99, mx, mean in rows:
+            w.writerow([rid, started, rev, p50, p99])
+    assigns = f"dir='{HERE}/'; data='{data}'; out='{args.out}'; title='{args.case}'"
+    p = subprocess.run(["gnuplot", "-e", assigns, os.path.join(HERE, "history.gp")], capture_output=True, text=True)
+    if p.returncode:
+        sys.exit(f"history: gnuplot: {p.stderr.strip()}")
+    print(f"history: {len(rows)} runs of {args.case} in {args.out}.png and .svg")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="gapbench results history (SQLite)")
+    ap.add_argument("--db", default=os.environ.get("GAPBENCH_HISTORY", "results/history.sqlite"))
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    rec = sub.add_parser("record", help="record a results folder")
+    rec.add_argument("dir")
+    for name in ("list", "show", "plot"):
+        s = sub.add_parser(name)
+        if name != "list":
+            s.add_argument("case")
+        if name == "plot":
+            s.add_argument("--out", required=True, help="output path without extension")
+        s.add_argument("--suite")
+        s.add_argument("--machine", help="substring of hostname / CPU model")
+    args = ap.parse_args()
+    try:
+        db = connect(args.db)
+        {"record": lambda: record(db, args.dir), "list": lambda: list_runs(db, args),
+         "show": lambda: show(db, args), "plot": lambda: plot(db, args)}[args.cmd]()
+    except (OSError, KeyError, ValueError, sqlite3.Error) as e:
+        print(f"history: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
