@@ -224,12 +224,37 @@ def mode_compare(harness):
                 check(os.path.exists(path) and os.path.getsize(path) > 1000, f"plot {name} missing or empty")
 
 
+def mode_nightly(harness, script):
+    """ci/nightly.sh twice on a tiny suite: the second night compares with the first."""
+    with tempfile.TemporaryDirectory(prefix="gapbench-nightly-") as d:
+        suite = os.path.join(d, "s.toml")
+        with open(suite, "w") as f:
+            f.write('[defaults]\nsamples = 3000\n[[case]]\nmechanism = "syscall"\n')
+        env = dict(os.environ, HARNESS=os.path.abspath(harness), GAPBENCH_NIGHTLY_DIR=os.path.join(d, "state"),
+                   SUITE=suite, PUBLISH_DIR=os.path.join(d, "pub"), COMPARE_ARGS="--effect 10")
+        env.pop("STRICT", None)
+        outs = []
+        for night in (1, 2):
+            p = subprocess.run(["bash", script], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+            outs.append(p.stdout)
+            check(p.returncode == 0, f"night {night} exited {p.returncode}: {p.stdout[-1500:]} {p.stderr[-500:]}")
+        check("nothing to compare" in outs[0], "the first night claimed a comparison")
+        check("1 same, 0 faster, 0 slower, 0 unknown" in outs[1], f"the second night did not compare: {outs[1]}")
+        check(os.path.islink(os.path.join(d, "state", "last-good")), "no last-good link")
+        check(os.path.exists(os.path.join(d, "pub", "latest", "report.html")), "report not published")
+        p = subprocess.run(["bash", script], capture_output=True, text=True, env=dict(env, STRICT="1"))
+        if "machine check" in p.stdout:
+            check(p.returncode == 3, f"STRICT=1 on an unprepared machine exited {p.returncode}, expected 3")
+
+
 def main():
     mode = sys.argv[1]
     if mode == "smoke":
         mode_smoke(sys.argv[2], sys.argv[3:])
     elif mode == "faults":
         mode_faults(sys.argv[2], sys.argv[3])
+    elif mode == "nightly":
+        mode_nightly(sys.argv[2], sys.argv[3])
     elif mode == "compare":
         mode_compare(sys.argv[2])
     elif mode == "bad-input":
