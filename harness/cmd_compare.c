@@ -140,6 +140,7 @@ static void usage(FILE *f)
 		"  --effect F        relative quantile shift that matters (default 0.10)\n"
 		"  --alpha A         significance level (default 0.001)\n"
 		"  --min-samples N   fewer samples in either run: unknown (default 1000)\n"
+		"  --quantiles LIST  which of 50,90,99 to test (default all three)\n"
 		"  --strict          unknown cases fail the comparison too\n"
 		"\n"
 		"Exit status: 0 nothing slower, 1 some case slower (or unknown with --strict),\n"
@@ -154,11 +155,32 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	return errno || end == s || *end || *out < lo || *out > hi ? -1 : 0;
 }
 
+/* "50,90" -> the bits of those entries of compare_quantiles. */
+static int parse_quantiles(const char *s, unsigned *mask)
+{
+	*mask = 0;
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		double q;
+		int k;
+		if (parse_double(tok, 1, 100, &q))
+			return -1;
+		for (k = 0; k < COMPARE_NQ && compare_quantiles[k] != q; k++)
+			;
+		if (k == COMPARE_NQ)
+			return -1;
+		*mask |= 1u << k;
+	}
+	return *mask ? 0 : -1;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "effect", required_argument, NULL, 'e' }, { "alpha", required_argument, NULL, 'a' },
 		{ "min-samples", required_argument, NULL, 'm' }, { "strict", no_argument, NULL, 's' },
+		{ "quantiles", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct compare_opts o = COMPARE_DEFAULTS;
@@ -166,8 +188,14 @@ int cmd_compare(int argc, char **argv)
 	double v;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "e:a:m:sh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:a:m:q:sh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'q':
+			if (parse_quantiles(optarg, &o.quantile_mask)) {
+				fprintf(stderr, "harness compare: --quantiles wants a list of 50, 90, 99 (e.g. 50,90)\n");
+				return 2;
+			}
+			break;
 		case 'e':
 			if (parse_double(optarg, 0.0, 10.0, &o.min_effect)) {
 				fprintf(stderr, "harness compare: --effect wants a number in [0, 10]\n");

@@ -82,7 +82,8 @@ void compare_dists(const struct dist *base, const struct dist *next, const struc
 		return;
 	}
 	r->ks_d = ks_distance(base, next);
-	double alpha_each = o->alpha / COMPARE_NQ;
+	unsigned mask = o->quantile_mask ? o->quantile_mask : (1u << COMPARE_NQ) - 1;
+	double alpha_each = o->alpha / __builtin_popcount(mask);
 	int up = 0, down = 0;
 	for (int k = 0; k < COMPARE_NQ; k++) {
 		uint64_t x = dist_quantile(base, compare_quantiles[k]);
@@ -95,7 +96,7 @@ void compare_dists(const struct dist *base, const struct dist *next, const struc
 				((double)base->total + (double)next->total);
 		double se = sqrt(pooled * (1.0 - pooled) * (1.0 / (double)base->total + 1.0 / (double)next->total));
 		r->p_value[k] = se > 0 ? normal_two_sided_p((pb - pa) / se) : (pa == pb ? 1.0 : 0.0);
-		if (r->p_value[k] < alpha_each && fabs(r->shift[k]) >= o->min_effect) {
+		if ((mask & (1u << k)) && r->p_value[k] < alpha_each && fabs(r->shift[k]) >= o->min_effect) {
 			if (r->shift[k] > 0)
 				up++;
 			else

@@ -29,6 +29,7 @@ struct compare_opts {
 	double alpha;              /* family-wise significance level */
 	double min_effect;         /* relative quantile shift that matters */
 	uint64_t min_samples;      /* below this in either run: unknown */
+	unsigned quantile_mask;    /* bit k: test compare_quantiles[k]; 0 = all */
 };
 /*
  * 10%: two runs of one build on a shared 2-CPU VM move p50 by 5-15% between

@@ -247,6 +247,51 @@ def mode_nightly(harness, script):
             check(p.returncode == 3, f"STRICT=1 on an unprepared machine exited {p.returncode}, expected 3")
 
 
+def machine_class(meta):
+    """What makes two machines comparable: hypervisor, CPU count, CPU model."""
+    p = meta["platform"]
+    raw = f"{p['hypervisor'].get('cpuid_vendor', 'none')}-{p['cpu'].get('online')}cpu-{p['cpu'].get('model', '?')}"
+    return re.sub(r"[^A-Za-z0-9]+", "-", raw).strip("-").lower()
+
+
+def p50(rows, case):
+    r = rows.get(case)
+    check(r is not None and r["status"] == "ok", f"{case}: not ok ({r and r['status']})")
+    return int(r["p50_ns"]) if r and r["status"] == "ok" else None
+
+
+def mode_regression(harness, suite, baselines):
+    """Robust orderings on a fresh run, then the fresh run against this machine class's stored baseline."""
+    with tempfile.TemporaryDirectory(prefix="gapbench-regression-") as out:
+        rc, _ = run_suite(harness, suite, out)
+        check(rc == 0, f"harness run exited {rc}")
+        _, rows = read_summary(out)
+        rows = {r["case"]: r for r in rows}
+        orderings = [("syscall-getppid", "null"), ("signal-process", "signal-self")]
+        for place in ("split", "same"):
+            orderings.append((f"pipe-rpc-thread-rtt-placement={place}", f"pipe-rpc-thread-oneway-placement={place}"))
+        for slow, fast in orderings:
+            a, b = p50(rows, slow), p50(rows, fast)
+            if a is not None and b is not None:
+                print(f"{slow} p50 {a} ns > {fast} p50 {b} ns")
+                check(a > b, f"ordering broken: {slow} p50 {a} ns <= {fast} p50 {b} ns")
+        a, b = p50(rows, "timer-nanosleep"), p50(rows, "timer-cyclictest")
+        if a and b:
+            print(f"timer nanosleep p50 {a} ns vs cyclictest {b} ns: ratio {a / b:.2f}")
+            check(1 / 3 <= a / b <= 3, f"timer and cyclictest disagree beyond x3: {a} vs {b} ns")
+        with open(os.path.join(out, "meta.json")) as f:
+            cls = machine_class(json.load(f))
+        base = os.path.join(baselines, cls)
+        if not os.path.isdir(base):
+            print(f"no stored baseline for machine class {cls} in {baselines}: orderings only")
+            return
+        # p50 only, 50%: the tails of a shared VM move more than that between runs
+        p = subprocess.run([harness, "compare", "--quantiles", "50", "--effect", "0.5", base, out],
+                           capture_output=True, text=True)
+        print(p.stdout)
+        check(p.returncode == 0, f"fresh run slower than the stored baseline {base} (exit {p.returncode})")
+
+
 def main():
     mode = sys.argv[1]
     if mode == "smoke":
@@ -255,6 +300,8 @@ def main():
         mode_faults(sys.argv[2], sys.argv[3])
     elif mode == "nightly":
         mode_nightly(sys.argv[2], sys.argv[3])
+    elif mode == "regression":
+        mode_regression(sys.argv[2], sys.argv[3], sys.argv[4])
     elif mode == "compare":
         mode_compare(sys.argv[2])
     elif mode == "bad-input":
