@@ -1,5 +1,7 @@
-# Latency tails: the share of samples above each latency (1 - CDF, log-log),
-# one series per histogram file. Reads only the histogram's cumulative column.
+# Latency tails: the share of samples at or above each latency (1 - CDF,
+# log-log), one series per histogram file, from the histogram's cumulative
+# column: at a bucket's low edge, (total - cumulative + count) / total, which
+# is never 0, so every series has points on a log axis.
 #
 #   gnuplot -e "files='...'; titles='...'; out='DIR/plots/x'; title='...'" plots/cdf.gp
 if (!exists("files")) { print "cdf.gp: set files='DIR/hist/CASE.csv ...'"; exit status 2 }
@@ -12,7 +14,7 @@ set logscale xy
 set format x "%g"
 set format y "10^{%L}"
 set xlabel "latency (us)"
-set ylabel "share of samples above"
+set ylabel "share of samples at or above"
 set title title
 set key bottom left
 array total[words(files)]
@@ -26,6 +28,6 @@ do for [fmt in formats] {
 	if (fmt eq "pdf") { set terminal pdfcairo size 8in,4.7in font ",9" }
 	set output out.".".fmt
 	plot for [i=1:words(files)] word(files, i) skip 1 \
-		using (($2 + 1) / 1000.0):(1.0 - $4 / total[i]) with steps title word(titles, i)
+		using ($1 / 1000.0):((total[i] - $4 + $3) / total[i]) with steps title word(titles, i)
 	unset output
 }

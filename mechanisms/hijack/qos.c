@@ -1,0 +1,307 @@
+/*
+ * Experiment 4: packet-stream QoS. Four receiving tasks (processes pinned to
+ * the case's CPU), task i reading UDP port `port` + i, started one after
+ * another from task 3 to task 0 every task_start_ms (the paper: 5 s), each
+ * doing work_us of CPU work per packet. The packets come from the
+ * packet-stream load generator on the other CPU. Scenarios:
+ *
+ *   qos-same        all tasks SCHED_OTHER, nice 0 (Linux, same priority)
+ *   qos-increasing  SCHED_FIFO 40, 30, 20, 10 for tasks 0..3 (Linux, increasing)
+ *   qos-tokens      tasks SCHED_OTHER, their reads interposed (seccomp-notify)
+ *                   and granted by the token executive (qos_exec.c)
+ *
+ * Samples: per-packet latency, sender TSC to receiver TSC (cycles). Written
+ * to data_dir in teardown: packets_per_interval.csv and
+ * max_interarrival_per_interval.csv (one row per interval, one column per task).
+ */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec_nanosleep.h"
+#include "guest.h"
+#include "hijack.h"
+#include "peer.h"
+#include "placement.h"
+#include "qos.h"
+#include "seccomp_filter.h"
+
+#define RCV_TIMEOUT_US 50000
+#define REAP_MS 2000
+
+static struct {
+	struct qos_shared *sh;
+	int scenario;
+	int socks[QOS_TASKS];
+	int listener;
+	pid_t exec_pid;
+	pid_t pids[QOS_TASKS];
+	unsigned intervals;
+	char data_dir[4096];
+} qs;
+
+static void sleep_until_ns(int64_t t)
+{
+	struct timespec ts = { .tv_sec = t / 1000000000, .tv_nsec = t % 1000000000 };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static void on_packet(struct qos_task *t, const unsigned char *buf, uint64_t arrival_tsc, int64_t *last_ns)
+{
+	struct qos_shared *sh = qs.sh;
+	int64_t now = hj_now_ns();
+	int64_t iv = (now - sh->t0_ns) / sh->interval_ns;
+	uint64_t send_tsc;
+
+	memcpy(&send_tsc, buf, sizeof(send_tsc));
+	t->packets++;
+	if (iv >= 0 && iv < (int64_t)qs.intervals)
+		t->packets_per_interval[iv]++;
+	if (*last_ns) {
+		uint64_t gap = (uint64_t)(now - *last_ns);
+		if (gap > t->max_gap_ns)
+			t->max_gap_ns = gap;
+		if (iv >= 0 && iv < (int64_t)qs.intervals && gap / 1000 > t->max_gap_us[iv])
+			t->max_gap_us[iv] = (uint32_t)(gap / 1000);
+	}
+	*last_ns = now;
+	if (t->lat_count < QOS_LAT_MAX && arrival_tsc > send_tsc)
+		t->lat_cycles[t->lat_count++] = arrival_tsc - send_tsc;
+	hj_busy_wait_until(now + sh->work_ns);   /* the task's work on the packet */
+}
+
+static int task_main(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	struct qos_shared *sh = qs.sh;
+	struct qos_task *t = &sh->task[i];
+	unsigned char buf[2048];
+	int64_t last_ns = 0;
+
+	while (!atomic_load(&sh->go) && !atomic_load(&sh->stop))
+		usleep(1000);
+	sleep_until_ns(sh->t0_ns + t->start_offset_ns);
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed) && hj_now_ns() < sh->end_ns) {
+		long n = hj_guest_call(SYS_recvfrom, qs.socks[i], (long)buf, sizeof(buf));
+		uint64_t arrival = tsc_end();
+		if (n >= 16)
+			on_packet(t, buf, arrival, &last_ns);
+		else if (n != -EAGAIN && n != -EINTR)
+			t->recv_errors++;
+	}
+	return 0;
+}
+
+static int open_sockets(struct mech_ctx *ctx, int64_t port)
+{
+	for (int i = 0; i < QOS_TASKS; i++) {
+		qs.socks[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (qs.socks[i] < 0)
+			return mech_why_errno(ctx, BENCH_FAIL, "socket");
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(port + i)),
+					 .sin_addr.s_addr = htonl(INADDR_ANY) };
+		struct timeval tv = { .tv_usec = RCV_TIMEOUT_US };
+		if (bind(qs.socks[i], (struct sockaddr *)&a, sizeof(a)) != 0)
+			return mech_why_errno(ctx, BENCH_FAIL, "bind UDP port %lld", (long long)(port + i));
+		if (setsockopt(qs.socks[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+			return mech_why_errno(ctx, BENCH_FAIL, "SO_RCVTIMEO");
+	}
+	return BENCH_OK;
+}
+
+static int exec_main(void *arg)
+{
+	(void)arg;
+	return hj_qos_executive_main(qs.sh, qs.listener, qs.socks);
+}
+
+static int start_executive(struct mech_ctx *ctx, const struct hijack_cfg *cfg)
+{
+	int64_t pct[QOS_TASKS] = { 0 }, tokens[QOS_TASKS] = { 0 };
+	if (hj_tokens_parse_pct(cfg->qos, pct, QOS_TASKS - 1) != 0)
+		return mech_why(ctx, BENCH_FAIL, "qos \"%s\": want three percentages like \"40,30,20\"", cfg->qos);
+	for (int i = 0; i < QOS_TASKS - 1; i++)
+		tokens[i] = pct[i] * cfg->rate * cfg->token_period_ms / 100000;
+	hj_tokens_init(&qs.sh->tokens, QOS_TASKS, tokens, cfg->token_period_ms * 1000000, hj_now_ns());
+	report_kv(ctx->report, "tokens", "%lld,%lld,%lld per %lld ms for tasks 0..2 (%s%% of %lld packets/s); "
+		  "task 3 best effort", (long long)tokens[0], (long long)tokens[1], (long long)tokens[2],
+		  (long long)cfg->token_period_ms, cfg->qos, (long long)cfg->rate);
+
+	qs.listener = hj_seccomp_install(SECCOMP_RET_USER_NOTIF);
+	if (qs.listener < 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "seccomp(SECCOMP_RET_USER_NOTIF)");
+	struct mech_ctx pctx = *ctx;
+	pctx.peer_cpu = cfg->placement == HJ_PLACE_SPLIT ? ctx->peer_cpu : ctx->cpu;
+	pctx.priority = ctx->priority > 0 ? ctx->priority : 50;
+	int err = peer_process_start(&pctx, &qs.exec_pid, exec_main, NULL);
+	/* only the executive keeps the listener: if it dies, the tasks' reads fail instead of hanging */
+	if (close(qs.listener) == 0)
+		qs.listener = -1;
+	if (err)
+		return mech_why(ctx, BENCH_FAIL, "starting the token executive: %s", strerror(err));
+	for (int ms = 0; !atomic_load(&qs.sh->exec_ready); ms++) {
+		if (atomic_load(&qs.sh->exec_failed) || ms > 5000)
+			return mech_why(ctx, BENCH_FAIL, "the token executive did not start");
+		usleep(1000);
+	}
+	return BENCH_OK;
+}
+
+static int start_tasks(struct mech_ctx *ctx, const struct hijack_cfg *cfg)
+{
+	for (int i = 0; i < QOS_TASKS; i++) {
+		struct mech_ctx pctx = *ctx;
+		pctx.peer_cpu = ctx->cpu;
+		pctx.priority = qs.scenario == HJ_QOS_INCREASING ? 10 * (QOS_TASKS - i) : 0;
+		/* task 3 first, task 0 last */
+		qs.sh->task[i].start_offset_ns = (int64_t)(QOS_TASKS - 1 - i) * cfg->task_start_ms * 1000000;
+		int err = peer_process_start(&pctx, &qs.pids[i], task_main, (void *)(intptr_t)i);
+		if (err)
+			return mech_why(ctx, BENCH_FAIL, "starting task %d: %s", i, strerror(err));
+		atomic_store(&qs.sh->task[i].pid, qs.pids[i]);
+	}
+	return BENCH_OK;
+}
+
+int hj_qos_setup(struct mech_ctx *ctx, int scenario)
+{
+	const struct hijack_cfg *cfg = ctx->cfg;
+
+	memset(&qs, 0, sizeof(qs));
+	qs.listener = -1;
+	for (int i = 0; i < QOS_TASKS; i++)
+		qs.socks[i] = -1;
+	qs.scenario = scenario;
+	snprintf(qs.data_dir, sizeof(qs.data_dir), "%s", ctx->data_dir ? ctx->data_dir : ".");
+	int64_t run_ms = (QOS_TASKS - 1) * cfg->task_start_ms + cfg->hold_ms;
+	qs.intervals = (unsigned)((run_ms + cfg->interval_ms - 1) / cfg->interval_ms);
+	if (qs.intervals > QOS_MAX_INTERVALS)
+		return mech_why(ctx, BENCH_FAIL, "%u intervals of %lld ms: at most %d", qs.intervals,
+				(long long)cfg->interval_ms, QOS_MAX_INTERVALS);
+	int rc = placement_tsc_check(ctx, ctx->cpu, ctx->peer_cpu);   /* latency spans the sender's CPU */
+	if (rc)
+		return rc;
+	qs.sh = peer_shared_alloc(sizeof(*qs.sh));
+	if (!qs.sh)
+		return mech_why_errno(ctx, BENCH_FAIL, "shared task state");
+	qs.sh->interval_ns = cfg->interval_ms * 1000000;
+	qs.sh->work_ns = cfg->work_us * 1000;
+	report_kv(ctx->report, "tasks", "4 receivers on CPU %d, started every %lld ms from task 3 to task 0, "
+		  "%lld us work per packet; %s", ctx->cpu, (long long)cfg->task_start_ms, (long long)cfg->work_us,
+		  scenario == HJ_QOS_SAME ? "all SCHED_OTHER" :
+		  scenario == HJ_QOS_INCREASING ? "SCHED_FIFO 40,30,20,10 for tasks 0..3" : "token executive");
+	rc = open_sockets(ctx, cfg->port);
+	if (!rc && scenario == HJ_QOS_TOKENS)
+		rc = start_executive(ctx, cfg);
+	return rc ? rc : start_tasks(ctx, cfg);
+}
+
+int hj_qos_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	const struct hijack_cfg *cfg = ctx->cfg;
+	struct qos_shared *sh = qs.sh;
+
+	sh->t0_ns = hj_now_ns() + 10000000;   /* the tasks are asleep well before t0 */
+	sh->end_ns = sh->t0_ns + (int64_t)((QOS_TASKS - 1) * cfg->task_start_ms + cfg->hold_ms) * 1000000;
+	atomic_store(&sh->go, 1);
+	sleep_until_ns(sh->end_ns);
+	atomic_store(&sh->stop, 1);
+	for (int i = 0; i < QOS_TASKS; i++)
+		if (qs.pids[i] > 0) {
+			peer_process_reap(qs.pids[i], REAP_MS);
+			qs.pids[i] = 0;
+		}
+	if (atomic_load(&sh->exec_failed))
+		return mech_why(ctx, BENCH_FAIL, "the token executive failed: %s", strerror(atomic_load(&sh->exec_failed)));
+
+	uint64_t total = 0;
+	for (int i = 0; i < QOS_TASKS; i++)
+		total += sh->task[i].lat_count;
+	if (total < s->cap + s->warmup_target)
+		return mech_why(ctx, BENCH_FAIL, "only %llu packets sampled, %llu wanted (is the load packet-stream?)",
+				(unsigned long long)total, (unsigned long long)(s->cap + s->warmup_target));
+	for (uint32_t j = 0; j < QOS_LAT_MAX && !samples_full(s); j++)
+		for (int i = 0; i < QOS_TASKS && !samples_full(s); i++)
+			if (j < sh->task[i].lat_count)
+				samples_add(s, sh->task[i].lat_cycles[j]);
+	return BENCH_OK;
+}
+
+/* One CSV: interval start, then one column per task from `column(task, interval)`. */
+static int write_csv(const char *name, const char *what, uint32_t (*column)(const struct qos_task *, unsigned))
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", qs.data_dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "t_s,task0_%s,task1_%s,task2_%s,task3_%s\n", what, what, what, what);
+	for (unsigned iv = 0; iv < qs.intervals; iv++) {
+		fprintf(f, "%.3f", (double)iv * (double)qs.sh->interval_ns / 1e9);
+		for (int i = 0; i < QOS_TASKS; i++)
+			fprintf(f, ",%u", column(&qs.sh->task[i], iv));
+		fputc('\n', f);
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static uint32_t packets_col(const struct qos_task *t, unsigned iv) { return t->packets_per_interval[iv]; }
+static uint32_t gap_col(const struct qos_task *t, unsigned iv) { return t->max_gap_us[iv]; }
+
+static void report_tasks(struct mech_ctx *ctx)
+{
+	for (int i = 0; i < QOS_TASKS; i++) {
+		const struct qos_task *t = &qs.sh->task[i];
+		char key[32];
+		snprintf(key, sizeof(key), "task%d", i);
+		report_kv(ctx->report, key, "%llu packets, max inter-arrival %.1f us, recv errors %llu%s",
+			  (unsigned long long)t->packets, (double)t->max_gap_ns / 1000.0,
+			  (unsigned long long)t->recv_errors, i == QOS_TASKS - 1 ? " (best effort)" : "");
+	}
+	if (qs.scenario == HJ_QOS_TOKENS)
+		report_kv(ctx->report, "grants", "%llu,%llu,%llu,%llu of %llu notifications; %llu token refreshes",
+			  (unsigned long long)qs.sh->grants[0], (unsigned long long)qs.sh->grants[1],
+			  (unsigned long long)qs.sh->grants[2], (unsigned long long)qs.sh->grants[3],
+			  (unsigned long long)qs.sh->notifications, (unsigned long long)qs.sh->tokens.refreshes);
+}
+
+void hj_qos_teardown(struct mech_ctx *ctx)
+{
+	if (qs.sh) {
+		atomic_store(&qs.sh->stop, 1);
+		if (qs.sh->t0_ns) {
+			report_tasks(ctx);
+			if (write_csv("packets_per_interval.csv", "packets", packets_col) ||
+			    write_csv("max_interarrival_per_interval.csv", "max_gap_us", gap_col))
+				report_kv(ctx->report, "csv_error", "%s", strerror(errno));
+		}
+	}
+	for (int i = 0; i < QOS_TASKS; i++)
+		if (qs.pids[i] > 0) {
+			peer_process_reap(qs.pids[i], REAP_MS);
+			qs.pids[i] = 0;
+		}
+	if (qs.exec_pid > 0) {
+		kill(qs.exec_pid, SIGKILL);
+		peer_process_reap(qs.exec_pid, REAP_MS);
+		qs.exec_pid = 0;
+	}
+	for (int i = 0; i < QOS_TASKS; i++)
+		if (qs.socks[i] >= 0 && close(qs.socks[i]) == 0)
+			qs.socks[i] = -1;
+	if (qs.listener >= 0 && close(qs.listener) == 0)
+		qs.listener = -1;
+	if (qs.sh) {
+		peer_shared_free(qs.sh, sizeof(*qs.sh));
+		qs.sh = NULL;
+	}
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""uls regression: robust physical orderings of seed 001's measurements.
+
+usage: regression.py HARNESS
+
+Runs regression.toml (beside this script) and asserts, on medians only:
+  - a pkey toggle is cheaper than an mprotect toggle (with and without the
+    upcall around it), unless the machine has no pkeys (then: skipped);
+  - an mprotect toggle adds to the raw upcall;
+  - a signal to another process costs more than a signal to oneself;
+  - with no disturbance, both service managers hold every app within
+    SHARE_TOLERANCE of its target share: the median over the 1 s windows
+    after the first, so that one second taken by an unrelated real-time
+    task on a shared machine does not decide the test (every window's error
+    is printed).
+"""
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+
+SHARE_TOLERANCE = 0.05   # of one CPU, absolute: 5 percentage points
+
+failures = []
+
+
+def check(cond, msg):
+    print(("ok   " if cond else "FAIL ") + msg)
+    if not cond:
+        failures.append(msg)
+
+
+def p50(rows, name):
+    return int(rows[name]["p50_cycles"])
+
+
+def main():
+    harness = sys.argv[1]
+    suite = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regression.toml")
+    with tempfile.TemporaryDirectory(prefix="uls-regression-") as out:
+        p = subprocess.run([harness, "run", suite, "--out", out], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
+        sys.stderr.write(p.stderr)
+        with open(os.path.join(out, "summary.csv"), newline="") as f:
+            rows = {r["case"]: r for r in csv.DictReader(f)}
+        for name, r in rows.items():
+            ok = r["status"] == "ok" or (r["status"].startswith("skip") and "pkey" in name)
+            check(ok, f"{name}: status {r['status']}")
+        ran = {n for n, r in rows.items() if r["status"] == "ok"}
+
+        if {"uls-tlb-pkey", "uls-upcall-pkey"} <= ran:
+            check(p50(rows, "uls-tlb-pkey") < p50(rows, "uls-tlb-mprotect"),
+                  f"pkey toggle {p50(rows, 'uls-tlb-pkey')} < mprotect toggle {p50(rows, 'uls-tlb-mprotect')} cycles")
+            check(p50(rows, "uls-upcall-pkey") < p50(rows, "uls-upcall-mprotect"),
+                  f"upcall+pkey {p50(rows, 'uls-upcall-pkey')} < upcall+mprotect "
+                  f"{p50(rows, 'uls-upcall-mprotect')} cycles")
+        else:
+            print("skip pkey orderings: " + rows.get("uls-tlb-pkey", {}).get("status", "no row"))
+        if {"uls-upcall", "uls-upcall-mprotect"} <= ran:
+            check(p50(rows, "uls-upcall") < p50(rows, "uls-upcall-mprotect"),
+                  f"raw upcall {p50(rows, 'uls-upcall')} < upcall+mprotect {p50(rows, 'uls-upcall-mprotect')} cycles")
+        if {"signal-self", "signal-process"} <= ran:
+            check(p50(rows, "signal-self") < p50(rows, "signal-process"),
+                  f"signal to self {p50(rows, 'signal-self')} < to another process "
+                  f"{p50(rows, 'signal-process')} cycles")
+
+        for case in ("uls-sm-user", "uls-sm-extension"):
+            path = os.path.join(out, "data", case, "utilization.csv")
+            if case not in ran or not os.path.exists(path):
+                check(False, f"{case}: no utilization.csv")
+                continue
+            with open(path, newline="") as f:
+                windows = [r for r in csv.DictReader(f) if int(r["window"]) >= 1]
+            check(len(windows) >= 3 * 3, f"{case}: {len(windows) // 3} windows after the first (want 3)")
+            for app in sorted({r["app"] for r in windows}):
+                errs = sorted(float(r["share_error"]) for r in windows if r["app"] == app)
+                median = errs[len(errs) // 2]
+                check(abs(median) <= SHARE_TOLERANCE,
+                      f"{case}: app {app} median share error {median:+.4f} within {SHARE_TOLERANCE} "
+                      f"(windows: {' '.join(f'{e:+.3f}' for e in errs)})")
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
