@@ -28,7 +28,7 @@
 #define PS_MAX_STREAMS 16
 #define PS_MAX_SIZE 1472
 #define PS_BURST 64
-#define PS_READY_MS 5000
+#define PS_READY_MS 20000
 #define PS_SLEEP_MIN_NS 20000
 #define PS_CARRIER_WAIT_US 50000
 
@@ -193,16 +193,21 @@ static void choose_network(void)
 	ps.net = PS_NET_VETH;
 }
 
+/* Wall-clock bound: creating a network namespace can take seconds on a busy machine. */
 static int wait_flag(_Atomic int *flag, struct ps_shared *sh)
 {
-	for (int ms = 0; ms < PS_READY_MS; ms++) {
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
 		if (atomic_load(flag))
 			return 0;
 		if (atomic_load(&sh->failed))
 			return atomic_load(&sh->failed);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > PS_READY_MS)
+			return ETIMEDOUT;
 		usleep(1000);
 	}
-	return ETIMEDOUT;
 }
 
 static int ps_start(struct load_ctx *ctx)
