@@ -4,7 +4,9 @@
 usage: plots/plot.py DIR [--formats "png svg pdf"]
 
 Per mechanism: the latency histograms of its ok cases overlaid (hist.gp) and
-their tails (cdf.gp), at most 8 series a plot; and, when cases name paper
+their tails (cdf.gp), at most 8 series a plot; the time series cases wrote
+into DIR/data/CASE/ (timeseries.gp: packets or gaps per task per interval;
+shares.gp: CPU shares against targets); and, when cases name paper
 references, this machine beside the papers (paper.gp). Output: DIR/plots/.
 The scripts read only the CSV files the harness wrote.
 """
@@ -64,6 +66,27 @@ def main():
                 out = os.path.join(out_dir, f"{kind}-{mech}{suffix}")
                 ok &= gnuplot(script, dict(common, files=files, titles=titles, out=out, title=f"{mech}: {what}"))
                 made.append(out)
+    # cases' own files: wide time series (first column t_*) and CPU shares
+    for r in rows:
+        data_dir = os.path.join(folder, "data", r["case"])
+        if not os.path.isdir(data_dir):
+            continue
+        for name in sorted(os.listdir(data_dir)):
+            path = os.path.join(data_dir, name)
+            if not name.endswith(".csv"):
+                continue
+            with open(path, newline="") as f:
+                header = next(csv.reader(f), [])
+            stem = f"{r['case']}-{name[:-4]}"
+            out = os.path.join(out_dir, stem)
+            if header[:1] and header[0].startswith("t_"):
+                ok &= gnuplot("timeseries.gp", dict(common, file=path, out=out, title=f"{r['case']}: {name[:-4]}",
+                                                    ylabel=name[:-4].replace("_", " ")))
+            elif {"app", "t_start_s", "measured_share", "target_share"} <= set(header):
+                ok &= gnuplot("shares.gp", dict(common, file=path, out=out, title=f"{r['case']}: CPU shares"))
+            else:
+                continue
+            made.append(out)
     if any(r.get("ref_ratio") for r in rows):
         out = os.path.join(out_dir, "paper")
         ok &= gnuplot("paper.gp", dict(common, summary=os.path.join(folder, "summary.csv"), out=out))

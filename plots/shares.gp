@@ -1,0 +1,28 @@
+# CPU shares over time (the CPU service manager's DIR/data/CASE/utilization.csv:
+# window, t_start_s, app, priority, target_share, measured_share, share_error):
+# each app's measured share per window as a line, its target dashed.
+#
+#   gnuplot -e "file='DIR/data/CASE/utilization.csv'; out='DIR/plots/x'; title='...'" plots/shares.gp
+if (!exists("file") || !exists("out")) { print "shares.gp: set file='...csv'; out='PATH'"; exit status 2 }
+if (!exists("title")) title = ""
+if (!exists("dir")) dir = ""
+load dir."common.gp"
+set datafile columnheaders
+stats file using (column("app")) nooutput
+napps = int(STATS_max)
+set xlabel "time (s)"
+set ylabel "CPU share"
+set yrange [0:*]
+set title title
+set key outside right top
+do for [fmt in formats] {
+	if (fmt eq "png") { set terminal pngcairo size 1100,500 font ",11" }
+	if (fmt eq "svg") { set terminal svg size 1100,500 font ",11" }
+	if (fmt eq "pdf") { set terminal pdfcairo size 8in,3.6in font ",9" }
+	set output out.".".fmt
+	plot for [a=1:napps] file using (column("t_start_s")):(column("app") == a ? column("measured_share") : NaN) \
+		with linespoints ls a pt 7 ps 0.6 title sprintf("app %d measured", a), \
+	     for [a=1:napps] file using (column("t_start_s")):(column("app") == a ? column("target_share") : NaN) \
+		with lines ls a dt 2 title sprintf("app %d target", a)
+	unset output
+}
