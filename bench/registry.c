@@ -112,6 +112,7 @@ const struct loadgen_ops *loadgen_at(size_t i)
 	return i < n_loads ? loads[i] : NULL;
 }
 
+static int vwhy(char *buf, size_t len, int rc, bool with_errno, const char *fmt, va_list ap) BENCH_PRINTF(5, 0);
 static int vwhy(char *buf, size_t len, int rc, bool with_errno, const char *fmt, va_list ap)
 {
 	int saved = errno;
