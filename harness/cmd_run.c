@@ -214,6 +214,28 @@ static void timestamp(char *buf, size_t len, bool iso)
 		strftime(buf, len, "%Y%m%d-%H%M%S", &tm);
 }
 
+/* The cases that name a paper's number, this machine beside it, in the paper's unit. */
+static void print_references(const struct run_state *st)
+{
+	bool any = false;
+	for (size_t i = 0; i < st->n_rows; i++) {
+		const struct summary_row *r = &st->rows[i];
+		if (!r->reference[0] || !r->ref_ratio[0])
+			continue;
+		if (!any)
+			fprintf(stderr, "\nBeside the papers (this run's statistic / the paper's number):\n"
+				"%-40s %-5s %14s %14s %10s %10s  %s\n", "case", "stat", "here", "paper",
+				"here/paper", "in time", "reference");
+		any = true;
+		double ratio = atof(r->ref_ratio), paper = atof(r->ref_value);
+		char here[32], ppr[32];
+		snprintf(here, sizeof(here), "%.5g %s", ratio * paper, r->ref_unit);
+		snprintf(ppr, sizeof(ppr), "%.5g %s", paper, r->ref_unit);
+		fprintf(stderr, "%-40s %-5s %14s %14s %10s %10s  %s\n", r->case_name, r->ref_stat, here, ppr,
+			r->ref_ratio, r->ref_ratio_time[0] ? r->ref_ratio_time : "-", r->reference);
+	}
+}
+
 static int prepare_out(struct run_state *st, char *default_out, size_t len)
 {
 	if (!st->out) {
@@ -360,6 +382,7 @@ int cmd_run(int argc, char **argv)
 	json_object_set_new(json_object_get(st.meta, "run"), "finished", json_string(ts));
 	if (save(&st) != 0)
 		rc = 1;
+	print_references(&st);
 	fprintf(stderr, "%zu cases: %u ok, %u skipped, %u failed%s; results in %s\n", st.suite.n_cases, st.n_ok,
 		st.n_skip, st.n_bad, interrupted ? " (interrupted)" : "", st.out);
 	if (st.n_bad)
