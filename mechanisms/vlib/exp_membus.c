@@ -1,0 +1,285 @@
+/*
+ * Experiment 5, memory-bus interference (paper section 5.3). A real-time
+ * m_jump (the measuring thread, SCHED_FIFO on ctx->cpu) gets budget C = U% of
+ * its period T: each period it runs m_jump columns until C is spent, then
+ * sleeps. Sample per period = budget cycles per column (lower = more
+ * progress). Modes:
+ *   alone      nothing else;
+ *   guest      the vLib OS guest runs m_jump unchecked on the peer CPU
+ *              (started by an async call with no timeout: nobody limits it);
+ *   throttled  the guest's m_jump runs inside a vLib call whose budget the
+ *              master enforces: a controller thread on the peer CPU gives the
+ *              guest C2 = U% of T2 in foreground, and lets it run in
+ *              background only while the real-time task is not slowed by more
+ *              than throttle_slack_pct over its alone speed (the paper uses a
+ *              PMU latency signal; this machine has no PMU, so the task's own
+ *              progress is the signal). Otherwise it deschedules the guest.
+ *              The controller is the master: it runs on the real-time CPU
+ *              (ticks of 1 ms at a priority above the task) and deschedules
+ *              the guest remotely (a kick, as in experiment 3). It used to
+ *              pin itself to the guest's CPU and hung there: a vCPU thread
+ *              running guest code does not yield that CPU promptly (PVM),
+ *              so the migration never finished and the join at the end
+ *              waited forever.
+ * Per period, data_dir/membus_periods.csv: the task's columns, cycles per
+ * column, the guest's m_jump writes and the ms the guest was throttled.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "../../loadgen/m_jump/mjump_core.h"
+#include "rtenv.h"
+#include "vlib_exp.h"
+
+struct membus {
+	struct mech_ctx *ctx;
+	struct vlib_os *os;
+	_Atomic int stop;
+	_Atomic int rt_active;
+	_Atomic uint64_t rt_column_cycles;   /* latest column of the real-time task */
+	uint64_t baseline_column_cycles;
+	_Atomic uint64_t throttled_ms;
+	uint64_t background_ms, foreground_ms, ticks;
+	int ctl_err;                         /* rtenv error making the controller SCHED_FIFO */
+};
+
+/* One period of the real-time task, written to membus_periods.csv after the loop. */
+struct period_rec {
+	uint64_t columns, cycles_per_column, guest_writes, throttled_ms;
+	bool missed;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until_ns(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000u), .tv_nsec = (long)(t % 1000000000u) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+		;
+}
+
+/* The master's budget enforcement for the guest (throttled mode). */
+static void *controller(void *arg)
+{
+	struct membus *mb = arg;
+	const struct vlib_cfg *cfg = mb->ctx->cfg;
+	/* Inherits the real-time CPU from the measuring thread; one priority above it. */
+	mb->ctl_err = rtenv_fifo_self(mb->ctx->priority > 0 && mb->ctx->priority < 99 ? mb->ctx->priority + 1 : 1);
+	uint64_t period_ns = (uint64_t)cfg->guest_period_ms * 1000000u;
+	uint64_t budget_ns = period_ns * (uint64_t)cfg->u_pct / 100u;
+	uint64_t limit = mb->baseline_column_cycles * (100u + (uint64_t)cfg->throttle_slack_pct) / 100u;
+	uint64_t start = now_ns(), tick = start;
+	bool parked = false;
+	while (!atomic_load(&mb->stop)) {
+		tick += 1000000u;
+		sleep_until_ns(tick);
+		bool foreground = (tick - start) % period_ns < budget_ns;
+		bool slowed = atomic_load(&mb->rt_active) && atomic_load(&mb->rt_column_cycles) > limit;
+		bool run = foreground || !slowed;
+		mb->foreground_ms += foreground;
+		mb->background_ms += !foreground;
+		mb->ticks++;
+		if (!run)
+			atomic_fetch_add_explicit(&mb->throttled_ms, 1, memory_order_relaxed);
+		if (!run && !parked)
+			vlib_os_deschedule(mb->os);
+		if (run && parked)
+			vlib_os_resume(mb->os);
+		parked = !run;
+	}
+	if (parked)
+		vlib_os_resume(mb->os);
+	return NULL;
+}
+
+static void on_done(int port, int err, void *arg)
+{
+	(void)port;
+	(void)err;
+	atomic_store((_Atomic int *)arg, 1);
+}
+
+static void write_periods(struct mech_ctx *ctx, const struct period_rec *rec, uint64_t n)
+{
+	if (!ctx->data_dir)
+		return;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/membus_periods.csv", ctx->data_dir);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		report_kv(ctx->report, "membus_periods_csv", "cannot write %s", path);
+		return;
+	}
+	fprintf(f, "period,rt_columns,rt_cycles_per_column,guest_mjump_writes,guest_throttled_ms,missed_deadline\n");
+	for (uint64_t i = 0; i < n; i++)
+		fprintf(f, "%llu,%llu,%llu,%llu,%llu,%d\n", (unsigned long long)i, (unsigned long long)rec[i].columns,
+			(unsigned long long)rec[i].cycles_per_column, (unsigned long long)rec[i].guest_writes,
+			(unsigned long long)rec[i].throttled_ms, rec[i].missed);
+	fclose(f);
+	report_kv(ctx->report, "membus_periods_csv", "%s (%llu periods, warm-up included)", path, (unsigned long long)n);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* p50 of the task's columns per period over the measured (post warm-up) periods. */
+static uint64_t median_columns(const struct period_rec *rec, uint64_t from, uint64_t n)
+{
+	if (n <= from)
+		return 0;
+	uint64_t *v = malloc((n - from) * sizeof(*v));
+	if (!v)
+		return 0;
+	for (uint64_t i = from; i < n; i++)
+		v[i - from] = rec[i].columns;
+	qsort(v, n - from, sizeof(*v), cmp_u64);
+	uint64_t m = v[(n - from) / 2];
+	free(v);
+	return m;
+}
+
+static int start_guest_mjump(struct mech_ctx *ctx, const struct mjump_shape *shape, _Atomic int *done,
+			     struct vlib_chan_hdr **hdr)
+{
+	const struct vlib_cfg *cfg = ctx->cfg;
+	if (shape->size_bytes > (uint64_t)cfg->ram_mb * (1u << 20) - KVM_FREE_RAM_GPA)
+		return mech_why(ctx, BENCH_FAIL, "guest RAM too small for the m_jump array");
+	void *addr;
+	int err = vLib_init(0, 64, &addr);
+	if (err != VLIB_OK)
+		return mech_why(ctx, BENCH_FAIL, "vLib_init: %s", vlib_strerror(err));
+	*hdr = vlib_channel_header(0);
+	(*hdr)->op = VLIB_OP_MJUMP;
+	(*hdr)->arg = shape->size_bytes;
+	(*hdr)->stop = 0;
+	err = vLib_async_call(0, on_done, (void *)done, 0);
+	if (err != VLIB_OK)
+		return mech_why(ctx, BENCH_FAIL, "vLib_async_call: %s", vlib_strerror(err));
+	return BENCH_OK;
+}
+
+int exp_membus_measure(struct mech_ctx *ctx, struct samples *s, int mode)
+{
+	const struct vlib_cfg *cfg = ctx->cfg;
+	struct vlib_state *st = ctx->priv;
+	struct mjump_shape shape = { .size_bytes = (uint64_t)cfg->mjump_kb << 10, .line_bytes = 64, .jump_bytes = 8192 };
+	uint64_t max_periods = s->cap + s->warmup_target + 1;
+	struct period_rec *rec = calloc(max_periods, sizeof(*rec));
+	uint8_t *array = mmap(NULL, shape.size_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (array == MAP_FAILED || !rec) {
+		free(rec);
+		if (array != MAP_FAILED)
+			munmap(array, shape.size_bytes);
+		return mech_why(ctx, BENCH_FAIL, "cannot allocate the m_jump array and period records");
+	}
+	memset(array, 1, shape.size_bytes);
+	static struct membus mb;
+	memset(&mb, 0, sizeof(mb));
+	mb.ctx = ctx;
+	mb.os = st->os;
+	/* The alone speed, for the throttling signal (before the guest starts). */
+	uint64_t t0 = tsc_start();
+	for (uint64_t c = 0; c < 256; c++)
+		mjump_column(array, &shape, c);
+	mb.baseline_column_cycles = (tsc_end() - t0) / 256;
+
+	_Atomic int guest_done = 0;
+	pthread_t ctl;
+	bool ctl_started = false;
+	struct vlib_chan_hdr *hdr = NULL;
+	int rc = BENCH_OK;
+	if (mode != MEMBUS_ALONE)
+		rc = start_guest_mjump(ctx, &shape, &guest_done, &hdr);
+	if (rc == BENCH_OK && mode == MEMBUS_THROTTLED) {
+		if (pthread_create(&ctl, NULL, controller, &mb) != 0)
+			rc = mech_why(ctx, BENCH_FAIL, "cannot start the controller");
+		else
+			ctl_started = true;
+	}
+	uint64_t period_ns = (uint64_t)cfg->period_ms * 1000000u;
+	uint64_t budget_cycles = tsc_ns_to_cycles(period_ns * (uint64_t)cfg->u_pct / 100u, ctx->tsc->tsc_khz);
+	uint64_t next = now_ns() + period_ns, columns_total = 0, periods = 0, column = 0;
+	uint64_t guest_writes0 = hdr ? hdr->progress : 0, wall0 = now_ns();
+	uint64_t guest_prev = guest_writes0, throttled_prev = 0;
+	while (rc == BENCH_OK && !samples_full(s) && periods < max_periods) {
+		atomic_store(&mb.rt_active, 1);
+		uint64_t start = tsc_start(), now = start, columns = 0;
+		while (now - start < budget_cycles) {
+			uint64_t c0 = now;
+			mjump_column(array, &shape, column++);
+			now = tsc_end();
+			atomic_store_explicit(&mb.rt_column_cycles, now - c0, memory_order_relaxed);
+			columns++;
+		}
+		atomic_store(&mb.rt_active, 0);
+		uint64_t per_column = (now - start) / (columns ? columns : 1);
+		samples_add(s, per_column);
+		struct period_rec *r = &rec[periods];
+		r->columns = columns;
+		r->cycles_per_column = per_column;
+		uint64_t g = hdr ? hdr->progress : 0, th = atomic_load_explicit(&mb.throttled_ms, memory_order_relaxed);
+		r->guest_writes = g - guest_prev;
+		r->throttled_ms = th - throttled_prev;
+		guest_prev = g;
+		throttled_prev = th;
+		columns_total += columns;
+		periods++;
+		r->missed = now_ns() > next;
+		s->missed += r->missed;
+		sleep_until_ns(next);
+		next += period_ns;
+	}
+	double wall_s = (double)(now_ns() - wall0) / 1e9;
+	atomic_store(&mb.stop, 1);
+	if (ctl_started)
+		pthread_join(ctl, NULL);   /* it resumes the guest if it had parked it */
+	if (hdr) {
+		report_kv(ctx->report, "guest_mjump_writes_per_s", "%.0f", (double)(hdr->progress - guest_writes0) / wall_s);
+		hdr->stop = 1;
+		for (uint64_t end = tsc_start() + ctx->tsc->tsc_khz * 1000u; !atomic_load(&guest_done) && tsc_start() < end;)
+			__builtin_ia32_pause();
+		if (!atomic_load(&guest_done) && rc == BENCH_OK)
+			rc = mech_why(ctx, BENCH_FAIL, "the guest's m_jump did not end within 1 s of its stop request");
+	}
+	munmap(array, shape.size_bytes);
+	if (rc != BENCH_OK) {
+		free(rec);
+		return rc;
+	}
+	write_periods(ctx, rec, periods);
+	uint64_t writes_per_column = shape.size_bytes / shape.jump_bytes;
+	report_kv(ctx->report, "rt_columns_per_period", "%.1f mean, %llu p50 (progress; %llu writes per column)",
+		  periods ? (double)columns_total / (double)periods : 0.0,
+		  (unsigned long long)median_columns(rec, s->warmup_discarded, periods), (unsigned long long)writes_per_column);
+	report_kv(ctx->report, "rt_writes_per_s_in_budget", "%.0f",
+		  (double)columns_total * (double)writes_per_column /
+		  ((double)periods * (double)period_ns * (double)cfg->u_pct / 100.0 / 1e9));
+	report_kv(ctx->report, "alone_column_cycles_at_start", "%llu", (unsigned long long)mb.baseline_column_cycles);
+	report_kv(ctx->report, "budget", "C = %lld%% of T = %lld ms (guest: %lld%% of %lld ms)", (long long)cfg->u_pct,
+		  (long long)cfg->period_ms, (long long)cfg->u_pct, (long long)cfg->guest_period_ms);
+	if (mode == MEMBUS_THROTTLED) {
+		report_kv(ctx->report, "guest_throttled_ms", "%llu of %llu background ms (%llu controller ticks of 1 ms)",
+			  (unsigned long long)atomic_load(&mb.throttled_ms), (unsigned long long)mb.background_ms,
+			  (unsigned long long)mb.ticks);
+		report_kv(ctx->report, "throttle_signal", "RT column slower than %lld%% over its alone speed",
+			  (long long)cfg->throttle_slack_pct);
+		if (mb.ctl_err)
+			report_kv(ctx->report, "controller_priority", "not SCHED_FIFO: %s", strerror(mb.ctl_err));
+	}
+	report_kv(ctx->report, "machine_caveat", "this machine has 2 CPUs, no PMU and runs in a VM with a software KVM: "
+		  "bus contention and the throttling signal (the RT task's own progress, not uncore latency) are approximations");
+	free(rec);
+	return BENCH_OK;
+}

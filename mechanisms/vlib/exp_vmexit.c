@@ -1,0 +1,135 @@
+/*
+ * Experiment 1: VM exit and VM entry from guest and host timestamps on one
+ * TSC (the guest's TSC offset is set to 0 or read and corrected for).
+ *   exit  = host stamp after KVM_RUN returns - guest stamp before its hypercall
+ *   entry = guest stamp after the hypercall - host stamp before KVM_RUN
+ * The guest stamps from CPL 3 and its hypercall is the runtime's MMIO write
+ * (kvm_abi.h), so on a software KVM (PVM) nothing around it is emulated.
+ * Both include KVM's path to and from the VMM's user space, not only the
+ * hardware transition the paper's partitioning hypervisor measured.
+ * Also: the guest-fault test variant, which must end naming the fault.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "../kvm/kvm_runloop.h"
+#include "vlib_exp.h"
+
+extern const unsigned char vlib_guest_image[];
+extern const size_t vlib_guest_image_bytes;
+
+static int boot(struct mech_ctx *ctx, struct kvm_guest *g, uint32_t program, uint64_t arg)
+{
+	const struct vlib_cfg *cfg = ctx->cfg;
+	struct kvm_boot_info b = { .magic = KVM_BOOT_MAGIC, .program = program, .ram_bytes = (uint64_t)cfg->ram_mb << 20,
+				   .tsc_khz = ctx->tsc->tsc_khz, .arg = { arg } };
+	char why[256];
+	if (kvm_guest_boot(g, b.ram_bytes, vlib_guest_image, vlib_guest_image_bytes, &b, why, sizeof(why)) != 0)
+		return mech_why(ctx, BENCH_FAIL, "boot: %s", why);
+	return BENCH_OK;
+}
+
+int exp_vmexit_measure(struct mech_ctx *ctx, struct samples *s, bool entry)
+{
+	struct vlib_state *st = ctx->priv;
+	struct kvm_guest *g = &st->guest;
+	uint64_t wanted = s->cap + s->warmup_target + 2;
+	int rc = boot(ctx, g, VLIB_PROG_STAMPS, wanted);
+	if (rc != BENCH_OK)
+		return rc;
+	if (g->vcpu.guest_tsc_khz != g->vm.host_tsc_khz && g->vm.host_tsc_khz)
+		return mech_why(ctx, BENCH_SKIP, "KVM scales the guest TSC (%llu vs %llu kHz): no common time base",
+				(unsigned long long)g->vcpu.guest_tsc_khz, (unsigned long long)g->vm.host_tsc_khz);
+	struct kvm_dispatch d = { 0 };
+	struct kvm_exit_state es = { 0 };
+	struct kvm_mailbox *mb = kvm_vm_mailbox(&g->vm);
+	uint64_t h_enter_prev = 0, stamps = 0, disorder = 0;
+	while (!samples_full(s)) {
+		uint64_t h_enter = tsc_start();
+		int r = kvm_vcpu_run(&g->vcpu);
+		uint64_t h_exit = tsc_end();
+		if (r < 0)
+			return mech_why(ctx, BENCH_FAIL, "%s", g->vcpu.why);
+		if (r > 0)
+			continue;
+		int action = kvm_handle_exit(&g->vcpu, &d, &es);
+		if (action == KVM_HC_END) {
+			char text[200];
+			kvm_exit_describe(&es, text, sizeof(text));
+			return mech_why(ctx, BENCH_FAIL, "guest ended early: %s", text);
+		}
+		if (action != KVM_HC_RETURN)
+			continue;
+		uint64_t g_exit = kvm_vcpu_guest_to_host_tsc(&g->vcpu, mb->tsc_before_exit);
+		uint64_t g_entry = kvm_vcpu_guest_to_host_tsc(&g->vcpu, mb->tsc_after_entry);
+		if (stamps > 0) {
+			bool ordered = h_enter_prev < g_entry && g_entry <= g_exit && g_exit < h_exit;
+			disorder += !ordered;
+			if (ordered)
+				samples_add(s, entry ? g_entry - h_enter_prev : h_exit - g_exit);
+		}
+		h_enter_prev = h_enter;
+		stamps++;
+	}
+	report_kv(ctx->report, "timebase_check", "%llu of %llu exits ordered host < guest < host",
+		  (unsigned long long)(stamps - 1 - disorder), (unsigned long long)(stamps - 1));
+	report_kv(ctx->report, "guest_tsc_offset", "%lld (%s)", (long long)g->vcpu.tsc_offset,
+		  g->vcpu.tsc_offset_set ? "set to 0 via KVM_VCPU_TSC_OFFSET" : "read via KVM_VCPU_TSC_OFFSET");
+	report_kv(ctx->report, "what", "%s", entry ? "host before KVM_RUN -> guest (CPL 3) after its MMIO hypercall (includes KVM's return path to the guest)"
+					      : "guest (CPL 3) before its MMIO hypercall -> host after KVM_RUN (includes KVM's exit path to user space)");
+	vlib_exp_report_platform(ctx);
+	if (disorder)
+		return mech_why(ctx, BENCH_FAIL, "%llu exits had host and guest stamps out of order: no common time base",
+				(unsigned long long)disorder);
+	return BENCH_OK;
+}
+
+struct watchdog {
+	struct kvm_vcpu *vcpu;
+	_Atomic int *stop;
+	_Atomic int done;
+	uint64_t after_us;
+};
+
+static void *watchdog_thread(void *arg)
+{
+	struct watchdog *w = arg;
+	for (uint64_t waited = 0; waited < w->after_us && !atomic_load(&w->done); waited += 1000)
+		usleep(1000);
+	if (!atomic_load(&w->done)) {
+		atomic_store(w->stop, KVM_GUEST_UNRESPONSIVE);
+		kvm_vcpu_kick(w->vcpu);
+	}
+	return NULL;
+}
+
+int exp_fault_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	(void)s;
+	const struct vlib_cfg *cfg = ctx->cfg;
+	struct vlib_state *st = ctx->priv;
+	int rc = boot(ctx, &st->guest, VLIB_PROG_FAULT, (uint64_t)cfg->fault);
+	if (rc != BENCH_OK)
+		return rc;
+	struct kvm_vcpu *vcpu = &st->guest.vcpu;
+	if (kvm_vcpu_bind_thread(vcpu, -1, 0) != 0)
+		return mech_why(ctx, BENCH_FAIL, "%s", vcpu->why);
+	_Atomic int stop = KVM_GUEST_RUNNING;
+	struct watchdog w = { .vcpu = vcpu, .stop = &stop, .after_us = 500000 };
+	pthread_t t;
+	if (pthread_create(&t, NULL, watchdog_thread, &w) != 0)
+		return mech_why(ctx, BENCH_FAIL, "cannot start the watchdog");
+	struct kvm_dispatch d = { 0 };
+	struct kvm_exit_state es = { 0 };
+	while (kvm_run_loop(vcpu, &d, &es, &stop) != KVM_LOOP_ENDED)
+		;
+	atomic_store(&w.done, 1);
+	pthread_join(t, NULL);
+	char text[200];
+	kvm_exit_describe(&es, text, sizeof(text));
+	if (es.status == KVM_GUEST_UNRESPONSIVE)
+		snprintf(text, sizeof(text), "guest unresponsive: no exit within 500 ms, stopped by the watchdog");
+	kvm_guest_destroy(&st->guest);
+	return mech_why(ctx, BENCH_FAIL, "%s (VM torn down)", text);
+}
