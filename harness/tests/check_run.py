@@ -187,7 +187,7 @@ def rewrite_hist(path, scale):
 
 
 def mode_compare(harness):
-    """compare: a run against itself is all `same`; an injected 25% slowdown is `slower`; plot draws."""
+    """compare: a run against itself is all `same`; an injected 50% slowdown is `slower`; plot draws."""
     with tempfile.TemporaryDirectory(prefix="gapbench-compare-") as d:
         suite = os.path.join(d, "s.toml")
         with open(suite, "w") as f:
@@ -200,7 +200,7 @@ def mode_compare(harness):
         check(p.returncode == 0, f"compare of a run with itself exited {p.returncode}")
         check(p.stdout.strip().endswith("3 same, 0 faster, 0 slower, 0 unknown"), f"self compare: {p.stdout}")
         shutil.copytree(base, new)
-        rewrite_hist(os.path.join(new, "hist", "syscall-invalid.csv"), 1.25)
+        rewrite_hist(os.path.join(new, "hist", "syscall-invalid.csv"), 1.5)
         p = subprocess.run([harness, "compare", base, new], capture_output=True, text=True)
         print(p.stdout)
         check(p.returncode == 1, f"compare with an injected slowdown exited {p.returncode}, expected 1")
@@ -285,8 +285,9 @@ def mode_regression(harness, suite, baselines):
         if not os.path.isdir(base):
             print(f"no stored baseline for machine class {cls} in {baselines}: orderings only")
             return
-        # p50 only, 50%: the tails of a shared VM move more than that between runs
-        p = subprocess.run([harness, "compare", "--quantiles", "50", "--effect", "0.5", base, out],
+        # p50 only, doubled or worse: on a shared VM a median can move by 60% between
+        # two runs (signal delivery is bimodal here) and the tails by several times
+        p = subprocess.run([harness, "compare", "--quantiles", "50", "--effect", "1.0", base, out],
                            capture_output=True, text=True)
         print(p.stdout)
         check(p.returncode == 0, f"fresh run slower than the stored baseline {base} (exit {p.returncode})")
