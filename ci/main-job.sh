@@ -16,5 +16,5 @@ fi
 python3 plots/report.py "$out"
 echo
 echo "Cross-check against perf bench and cyclictest on this machine:"
-python3 ci/crosscheck.py "$out" || true
+python3 ci/crosscheck.py ./build/harness/harness || true
 exit $rc

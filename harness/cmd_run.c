@@ -217,7 +217,7 @@ static void timestamp(char *buf, size_t len, bool iso)
 /* The cases that name a paper's number, this machine beside it, in the paper's unit. */
 static void print_references(const struct run_state *st)
 {
-	bool any = false;
+	bool any = false, kvm_rows = false;
 	for (size_t i = 0; i < st->n_rows; i++) {
 		const struct summary_row *r = &st->rows[i];
 		if (!r->reference[0] || !r->ref_ratio[0])
@@ -227,6 +227,9 @@ static void print_references(const struct run_state *st)
 				"%-40s %-5s %14s %14s %10s %10s  %s\n", "case", "stat", "here", "paper",
 				"here/paper", "in time", "reference");
 		any = true;
+		const struct mechanism_ops *m = mechanism_find(r->mechanism);
+		if (m && (m->flags & MECH_NEEDS_KVM))
+			kvm_rows = true;
 		double ratio = atof(r->ref_ratio), paper = atof(r->ref_value);
 		char here[32], ppr[32];
 		snprintf(here, sizeof(here), "%.5g %s", ratio * paper, r->ref_unit);
@@ -234,6 +237,11 @@ static void print_references(const struct run_state *st)
 		fprintf(stderr, "%-40s %-5s %14s %14s %10s %10s  %s\n", r->case_name, r->ref_stat, here, ppr,
 			r->ref_ratio, r->ref_ratio_time[0] ? r->ref_ratio_time : "-", r->reference);
 	}
+	json_t *nested = json_object_get(json_object_get(json_object_get(st->meta, "platform"), "kvm"),
+					 "guests_are_nested");
+	if (kvm_rows && json_is_true(nested))
+		fprintf(stderr, "note: the KVM rows above are nested virtualization: this machine is itself a VM, "
+			"so every VM exit of a guest here goes through the outer hypervisor\n");
 }
 
 static int prepare_out(struct run_state *st, char *default_out, size_t len)
