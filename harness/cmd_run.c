@@ -224,7 +224,7 @@ static void print_references(const struct run_state *st)
 			continue;
 		if (!any)
 			fprintf(stderr, "\nBeside the papers (this run's statistic / the paper's number):\n"
-				"%-40s %-5s %14s %14s %10s %10s  %s\n", "case", "stat", "here", "paper",
+				"%-44s %-5s %14s %14s %10s %10s  %s\n", "case", "stat", "here", "paper",
 				"here/paper", "in time", "reference");
 		any = true;
 		const struct mechanism_ops *m = mechanism_find(r->mechanism);
@@ -234,14 +234,14 @@ static void print_references(const struct run_state *st)
 		char here[32], ppr[32];
 		snprintf(here, sizeof(here), "%.5g %s", ratio * paper, r->ref_unit);
 		snprintf(ppr, sizeof(ppr), "%.5g %s", paper, r->ref_unit);
-		fprintf(stderr, "%-40s %-5s %14s %14s %10s %10s  %s\n", r->case_name, r->ref_stat, here, ppr,
+		fprintf(stderr, "%-44s %-5s %14s %14s %10s %10s  %s\n", r->case_name, r->ref_stat, here, ppr,
 			r->ref_ratio, r->ref_ratio_time[0] ? r->ref_ratio_time : "-", r->reference);
 	}
 	json_t *nested = json_object_get(json_object_get(json_object_get(st->meta, "platform"), "kvm"),
 					 "guests_are_nested");
 	if (kvm_rows && json_is_true(nested))
-		fprintf(stderr, "note: the KVM rows above are nested virtualization: this machine is itself a VM, "
-			"so every VM exit of a guest here goes through the outer hypervisor\n");
+		fprintf(stderr, "note: the KVM rows above are nested virtualization: this machine is itself a VM, so "
+			"a guest's exits cost far more than on bare metal (meta.json: each case's kvm report)\n");
 }
 
 static int prepare_out(struct run_state *st, char *default_out, size_t len)
