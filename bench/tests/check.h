@@ -1,4 +1,7 @@
-/* Minimal test checks: report file:line and keep going; main returns the failure count. */
+/*
+ * The test checks of every C test in gapbench: report file:line and keep
+ * going; main ends with CHECK_DONE() (or returns check_failures != 0).
+ */
 #pragma once
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,6 +11,16 @@ static int check_failures;
 #define CHECK(cond) do { \
 	if (!(cond)) { \
 		fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+		check_failures++; \
+	} \
+} while (0)
+
+/* CHECK with a printf-style explanation of what was expected. */
+#define CHECK_MSG(cond, ...) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr); \
 		check_failures++; \
 	} \
 } while (0)

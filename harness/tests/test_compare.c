@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../bench/tests/check.h"
+#include "check.h"
 #include "compare.h"
 #include "hist.h"
 

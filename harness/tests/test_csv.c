@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../bench/tests/check.h"
+#include "check.h"
 #include "output.h"
 
 static char *slurp(const char *path)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../bench/tests/check.h"
+#include "check.h"
 #include "refs.h"
 
 static char dir[] = "/tmp/gapbench-test-refs-XXXXXX";

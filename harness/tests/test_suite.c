@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../bench/tests/check.h"
+#include "check.h"
 #include "suite.h"
 
 static char dir[] = "/tmp/gapbench-test-suite-XXXXXX";

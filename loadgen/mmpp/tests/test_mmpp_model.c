@@ -5,17 +5,7 @@
 
 #include "../mmpp_model.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			failures++;                                        \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-		}                                                          \
-	} while (0)
+#include "check.h"
 
 static const struct mmpp_params paper = {
 	.quiet_mean_us = 10000000, .burst_mean_us = 3000000, .quiet_rate_mhz = 0, .burst_rate_mhz = 100000, .seed = 42,
@@ -39,8 +29,8 @@ static void test_reproducible(void)
 		same &= ea.t_us == eb.t_us && ea.type == eb.type;
 		differs |= ea.t_us != ec.t_us;
 	}
-	CHECK(same, "the same seed gives the same schedule");
-	CHECK(differs, "another seed gives another schedule");
+	CHECK_MSG(same, "the same seed gives the same schedule");
+	CHECK_MSG(differs, "another seed gives another schedule");
 }
 
 static void test_statistics(void)
@@ -77,15 +67,15 @@ static void test_statistics(void)
 		burst = ev.type == MMPP_BURST_START;
 		state_start = ev.t_us;
 	}
-	CHECK(ordered, "events in time order");
-	CHECK(alternates, "burst starts and ends alternate");
-	CHECK(quiet_jobs == 0, "no jobs in the quiet state at rate 0 (%d)", quiet_jobs);
+	CHECK_MSG(ordered, "events in time order");
+	CHECK_MSG(alternates, "burst starts and ends alternate");
+	CHECK_MSG(quiet_jobs == 0, "no jobs in the quiet state at rate 0 (%d)", quiet_jobs);
 	/* 4000 exponential draws: the mean is within 5 % with overwhelming probability */
 	double quiet_mean = (double)quiet_us / quiet_n, burst_mean = (double)burst_us / burst_n;
-	CHECK(fabs(quiet_mean / 10e6 - 1) < 0.05, "mean quiet %.0f us, expected 10 s", quiet_mean);
-	CHECK(fabs(burst_mean / 3e6 - 1) < 0.05, "mean burst %.0f us, expected 3 s", burst_mean);
+	CHECK_MSG(fabs(quiet_mean / 10e6 - 1) < 0.05, "mean quiet %.0f us, expected 10 s", quiet_mean);
+	CHECK_MSG(fabs(burst_mean / 3e6 - 1) < 0.05, "mean burst %.0f us, expected 3 s", burst_mean);
 	double rate = (double)jobs_in_burst / ((double)burst_us / 1e6);
-	CHECK(fabs(rate / 100 - 1) < 0.02, "burst job rate %.2f /s, expected 100", rate);
+	CHECK_MSG(fabs(rate / 100 - 1) < 0.02, "burst job rate %.2f /s, expected 100", rate);
 }
 
 static void test_uniform(void)
@@ -99,8 +89,8 @@ static void test_uniform(void)
 		hi = u > hi ? u : hi;
 		sum += u;
 	}
-	CHECK(lo > 0 && hi < 1, "uniform in (0, 1): [%g, %g]", lo, hi);
-	CHECK(fabs(sum / 100000 - 0.5) < 0.01, "uniform mean %g", sum / 100000);
+	CHECK_MSG(lo > 0 && hi < 1, "uniform in (0, 1): [%g, %g]", lo, hi);
+	CHECK_MSG(fabs(sum / 100000 - 0.5) < 0.01, "uniform mean %g", sum / 100000);
 }
 
 int main(void)
@@ -108,9 +98,9 @@ int main(void)
 	test_reproducible();
 	test_statistics();
 	test_uniform();
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
+	if (check_failures)
+		fprintf(stderr, "%d check(s) failed\n", check_failures);
 	else
 		printf("mmpp_model: all checks passed\n");
-	return failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }

@@ -3,15 +3,7 @@
 
 #include "../tokens.h"
 
-static int failures;
-
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                              \
-		}                                                                \
-	} while (0)
+#include "check.h"
 
 int main(void)
 {
@@ -50,9 +42,9 @@ int main(void)
 	CHECK(hj_tokens_parse_pct("40,30", pct, 3) == -1);
 	CHECK(hj_tokens_parse_pct("40,30,20,1", pct, 3) == -1);
 	CHECK(hj_tokens_parse_pct("40,130,20", pct, 3) == -1);
-	if (failures)
-		fprintf(stderr, "%d failures\n", failures);
+	if (check_failures)
+		fprintf(stderr, "%d check_failures\n", check_failures);
 	else
 		printf("tokens: ok\n");
-	return failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }

@@ -37,7 +37,7 @@ static int boot(struct kvm_guest *g, uint32_t program, uint64_t arg0)
 	struct kvm_boot_info b = { .magic = KVM_BOOT_MAGIC, .program = program, .ram_bytes = RAM_BYTES, .arg = { arg0 } };
 	char why[256];
 	if (kvm_guest_boot(g, RAM_BYTES, kvm_test_guest_image, kvm_test_guest_image_bytes, &b, why, sizeof(why)) != 0) {
-		CHECK(0, "boot program %u: %s", program, why);
+		CHECK_MSG(0, "boot program %u: %s", program, why);
 		return -1;
 	}
 	return 0;
@@ -49,8 +49,8 @@ static void test_timebase(void)
 	if (boot(&g, 0, STAMPS) != 0)
 		return;
 	int64_t offset = 1;
-	CHECK(kvm_vcpu_read_tsc_offset(&g.vcpu, &offset) == 0, "read offset: %s", g.vcpu.why);
-	CHECK(offset == g.vcpu.tsc_offset, "offset read back %lld, kept %lld", (long long)offset,
+	CHECK_MSG(kvm_vcpu_read_tsc_offset(&g.vcpu, &offset) == 0, "read offset: %s", g.vcpu.why);
+	CHECK_MSG(offset == g.vcpu.tsc_offset, "offset read back %lld, kept %lld", (long long)offset,
 	      (long long)g.vcpu.tsc_offset);
 	struct kvm_dispatch d = { 0 };
 	struct kvm_exit_state st = { 0 };
@@ -61,7 +61,7 @@ static void test_timebase(void)
 		int rc = kvm_vcpu_run(&g.vcpu);
 		uint64_t h_exit = tsc_end();
 		if (rc != 0) {
-			CHECK(0, "KVM_RUN: %s", g.vcpu.why);
+			CHECK_MSG(0, "KVM_RUN: %s", g.vcpu.why);
 			break;
 		}
 		int action = kvm_handle_exit(&g.vcpu, &d, &st);
@@ -83,9 +83,9 @@ static void test_timebase(void)
 	}
 	char text[256];
 	kvm_exit_describe(&st, text, sizeof(text));
-	CHECK(st.status == KVM_GUEST_STOPPED && st.stop_code == 7, "guest ended: %s", text);
-	CHECK(stamps == STAMPS, "%llu stamped exits, expected %u", (unsigned long long)stamps, STAMPS);
-	CHECK(bad == 0, "%llu of %llu exits out of order: host and guest TSC not comparable", (unsigned long long)bad,
+	CHECK_MSG(st.status == KVM_GUEST_STOPPED && st.stop_code == 7, "guest ended: %s", text);
+	CHECK_MSG(stamps == STAMPS, "%llu stamped exits, expected %u", (unsigned long long)stamps, STAMPS);
+	CHECK_MSG(bad == 0, "%llu of %llu exits out of order: host and guest TSC not comparable", (unsigned long long)bad,
 	      (unsigned long long)stamps);
 	printf("timebase: offset %lld, %llu exits in order; min exit %llu cycles, min entry %llu cycles\n",
 	       (long long)g.vcpu.tsc_offset, (unsigned long long)stamps, (unsigned long long)min_exit,
@@ -117,28 +117,28 @@ static void test_user_mode(void)
 				   .arg = { KVM_SLOT_WINDOW_GPA, SLOT_BYTES } };
 	char why[256];
 	uint8_t *mem = mmap(NULL, SLOT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(mem != MAP_FAILED, "mmap slot");
+	CHECK_MSG(mem != MAP_FAILED, "mmap slot");
 	if (mem == MAP_FAILED)
 		return;
 	for (unsigned i = 0; i < SLOT_BYTES; i++)
 		mem[i] = (uint8_t)(i * 7);
 	if (kvm_guest_boot(&g, RAM_BYTES, kvm_test_guest_image, kvm_test_guest_image_bytes, &b, why, sizeof(why)) != 0) {
-		CHECK(0, "boot user-mode program: %s", why);
+		CHECK_MSG(0, "boot user-mode program: %s", why);
 	} else if (kvm_vm_map(&g.vm, KVM_SLOT_WINDOW_GPA, mem, SLOT_BYTES) < 0) {
-		CHECK(0, "map slot: %s", g.vm.why);
+		CHECK_MSG(0, "map slot: %s", g.vm.why);
 	} else {
 		struct kvm_dispatch d = { 0 };
 		while (kvm_run_loop(&g.vcpu, &d, &st, NULL) != KVM_LOOP_ENDED)
 			;
 		char text[256];
 		kvm_exit_describe(&st, text, sizeof(text));
-		CHECK(st.status == KVM_GUEST_STOPPED && st.stop_code == 13, "user mode at CPL 3: %s", text);
+		CHECK_MSG(st.status == KVM_GUEST_STOPPED && st.stop_code == 13, "user mode at CPL 3: %s", text);
 		unsigned bad = 0;
 		for (unsigned i = 0; i < SLOT_BYTES; i++)
 			bad += mem[i] != (uint8_t)((uint8_t)(i * 7) ^ (uint8_t)i);
-		CHECK(bad == 0, "%u of %u slot bytes not transformed", bad, SLOT_BYTES);
+		CHECK_MSG(bad == 0, "%u of %u slot bytes not transformed", bad, SLOT_BYTES);
 		uint64_t cycles = kvm_vm_mailbox(&g.vm)->arg[0];
-		CHECK(cycles < 1000ull * SLOT_BYTES, "user-mode loop over a slot: %llu cycles per byte",
+		CHECK_MSG(cycles < 1000ull * SLOT_BYTES, "user-mode loop over a slot: %llu cycles per byte",
 		      (unsigned long long)(cycles / SLOT_BYTES));
 		printf("user mode: %.1f cycles per byte over a %u-byte slot\n", (double)cycles / SLOT_BYTES, SLOT_BYTES);
 	}
@@ -147,7 +147,7 @@ static void test_user_mode(void)
 	char text[256];
 	st = run_to_end(6, 0);
 	kvm_exit_describe(&st, text, sizeof(text));
-	CHECK(st.status == KVM_GUEST_FAULT && st.fault.vector == 6, "#UD at CPL 3: %s", text);
+	CHECK_MSG(st.status == KVM_GUEST_FAULT && st.fault.vector == 6, "#UD at CPL 3: %s", text);
 }
 
 static void test_faults(void)
@@ -155,16 +155,16 @@ static void test_faults(void)
 	char text[256];
 	struct kvm_exit_state st = run_to_end(1, 0);
 	kvm_exit_describe(&st, text, sizeof(text));
-	CHECK(st.status == KVM_GUEST_FAULT && st.fault.vector == 6 && strstr(text, "#UD"), "#UD: %s", text);
+	CHECK_MSG(st.status == KVM_GUEST_FAULT && st.fault.vector == 6 && strstr(text, "#UD"), "#UD: %s", text);
 
 	st = run_to_end(4, 0x100000000ull + 0x1234);
 	kvm_exit_describe(&st, text, sizeof(text));
-	CHECK(st.status == KVM_GUEST_FAULT && st.fault.vector == 14 && st.fault.cr2 == 0x100001234ull,
+	CHECK_MSG(st.status == KVM_GUEST_FAULT && st.fault.vector == 14 && st.fault.cr2 == 0x100001234ull,
 	      "#PF above the mapped 4 GiB: %s", text);
 
 	st = run_to_end(2, 0);
 	kvm_exit_describe(&st, text, sizeof(text));
-	CHECK(st.status == KVM_GUEST_TRIPLE_FAULT && strstr(text, "triple fault"), "triple fault: %s", text);
+	CHECK_MSG(st.status == KVM_GUEST_TRIPLE_FAULT && strstr(text, "triple fault"), "triple fault: %s", text);
 }
 
 struct hang {
@@ -192,7 +192,7 @@ static void test_unresponsive(void)
 	if (boot(&h.g, 3, 0) != 0)
 		return;
 	pthread_t t;
-	CHECK(pthread_create(&t, NULL, hang_thread, &h) == 0, "thread");
+	CHECK_MSG(pthread_create(&t, NULL, hang_thread, &h) == 0, "thread");
 	while (!atomic_load(&h.bound))
 		usleep(1000);
 	usleep(100 * 1000);   /* the guest spins in guest mode */
@@ -201,8 +201,8 @@ static void test_unresponsive(void)
 	kvm_vcpu_kick(&h.g.vcpu);
 	pthread_join(t, NULL);
 	uint64_t cycles = tsc_end() - t0;
-	CHECK(h.st.status == KVM_GUEST_UNRESPONSIVE, "hang ended as %s", kvm_guest_status_name(h.st.status));
-	CHECK(atomic_load(&h.g.vcpu.kick_handled_tsc) > t0, "kick signal handled after the kick");
+	CHECK_MSG(h.st.status == KVM_GUEST_UNRESPONSIVE, "hang ended as %s", kvm_guest_status_name(h.st.status));
+	CHECK_MSG(atomic_load(&h.g.vcpu.kick_handled_tsc) > t0, "kick signal handled after the kick");
 	printf("unresponsive guest stopped %llu cycles after the kick\n", (unsigned long long)cycles);
 	kvm_guest_destroy(&h.g);
 }
@@ -217,7 +217,7 @@ int main(void)
 	test_faults();
 	test_unresponsive();
 	test_user_mode();
-	if (failures)
-		fprintf(stderr, "%d failure(s)\n", failures);
-	return failures ? 1 : 0;
+	if (check_failures)
+		fprintf(stderr, "%d failure(s)\n", check_failures);
+	return check_failures ? 1 : 0;
 }

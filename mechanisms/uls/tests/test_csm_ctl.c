@@ -10,38 +10,28 @@
 
 #include "../csm_ctl.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                           \
-	do {                                                       \
-		if (!(cond)) {                                     \
-			failures++;                                \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);              \
-			fputc('\n', stderr);                       \
-		}                                                  \
-	} while (0)
+#include "check.h"
 
 static void test_pid(void)
 {
 	struct pid_ctl p;
 
 	pid_init(&p, 0.5, 0.0, 0.0);
-	CHECK(fabs(pid_step(&p, 0.2, 0.01) - 0.1) < 1e-12, "P term");
+	CHECK_MSG(fabs(pid_step(&p, 0.2, 0.01) - 0.1) < 1e-12, "P term");
 	pid_init(&p, 0.0, 2.0, 0.0);
 	for (int i = 0; i < 10; i++)
 		pid_step(&p, 0.1, 0.01);
-	CHECK(fabs(pid_step(&p, 0.1, 0.01) - 2.0 * 0.1 * 0.11) < 1e-12, "I term after 11 steps");
+	CHECK_MSG(fabs(pid_step(&p, 0.1, 0.01) - 2.0 * 0.1 * 0.11) < 1e-12, "I term after 11 steps");
 	pid_init(&p, 0.0, 0.0, 0.01);
 	pid_step(&p, 0.0, 0.01);
-	CHECK(fabs(pid_step(&p, 0.1, 0.01) - 0.1) < 1e-12, "D term");
+	CHECK_MSG(fabs(pid_step(&p, 0.1, 0.01) - 0.1) < 1e-12, "D term");
 	pid_init(&p, 0.0, 100.0, 0.0);
 	for (int i = 0; i < 1000; i++)
 		pid_step(&p, 1.0, 0.01);
-	CHECK(pid_step(&p, 1.0, 0.01) <= CSM_PID_OUT_LIMIT, "output clamped");
-	CHECK(p.ki * p.integral < 2 * CSM_PID_OUT_LIMIT, "integral wound up to %g", p.ki * p.integral);
+	CHECK_MSG(pid_step(&p, 1.0, 0.01) <= CSM_PID_OUT_LIMIT, "output clamped");
+	CHECK_MSG(p.ki * p.integral < 2 * CSM_PID_OUT_LIMIT, "integral wound up to %g", p.ki * p.integral);
 	double back = pid_step(&p, -0.1, 0.01);
-	CHECK(back < CSM_PID_OUT_LIMIT, "no windup: a negative error pulls the output down at once (%g)", back);
+	CHECK_MSG(back < CSM_PID_OUT_LIMIT, "no windup: a negative error pulls the output down at once (%g)", back);
 }
 
 static void test_windows(void)
@@ -56,12 +46,12 @@ static void test_windows(void)
 		cum[k * APPS + 1] = (uint64_t)k * 1000000ull;   /* 10 % */
 	}
 	size_t w = csm_window_shares(t, cum, TICKS, APPS, 1000000000ull, share, 10);
-	CHECK(w == 3, "3 s of ticks give 3 windows, got %zu", w);
+	CHECK_MSG(w == 3, "3 s of ticks give 3 windows, got %zu", w);
 	for (size_t i = 0; i < w; i++) {
-		CHECK(fabs(share[i * APPS] - 0.25) < 1e-9, "window %zu app 0 share %g", i, share[i * APPS]);
-		CHECK(fabs(share[i * APPS + 1] - 0.10) < 1e-9, "window %zu app 1 share %g", i, share[i * APPS + 1]);
+		CHECK_MSG(fabs(share[i * APPS] - 0.25) < 1e-9, "window %zu app 0 share %g", i, share[i * APPS]);
+		CHECK_MSG(fabs(share[i * APPS + 1] - 0.10) < 1e-9, "window %zu app 1 share %g", i, share[i * APPS + 1]);
 	}
-	CHECK(csm_window_shares(t, cum, 1, APPS, 1000000000ull, share, 10) == 0, "one tick: no window");
+	CHECK_MSG(csm_window_shares(t, cum, 1, APPS, 1000000000ull, share, 10) == 0, "one tick: no window");
 }
 
 /*
@@ -108,7 +98,7 @@ static void test_loop(void)
 	simulate(targets, 3, 0.0, 0, 1, 20, share);
 	for (unsigned s = 1; s < 20; s++)
 		for (unsigned i = 0; i < 3; i++)
-			CHECK(fabs(share[s * 3 + i] - targets[i]) < 0.02, "undisturbed: second %u app %u share %.3f, target %.2f",
+			CHECK_MSG(fabs(share[s * 3 + i] - targets[i]) < 0.02, "undisturbed: second %u app %u share %.3f, target %.2f",
 			      s, i, share[s * 3 + i], targets[i]);
 
 	/* 30 % disturbance for 3 s of every 13 s: the long-run shares still reach the targets. */
@@ -117,7 +107,7 @@ static void test_loop(void)
 		double mean = 0;
 		for (unsigned s = 0; s < 39; s++)
 			mean += share[s * 3 + i] / 39;
-		CHECK(fabs(mean - targets[i]) < 0.02, "disturbed: app %u mean share %.3f, target %.2f", i, mean, targets[i]);
+		CHECK_MSG(fabs(mean - targets[i]) < 0.02, "disturbed: app %u mean share %.3f, target %.2f", i, mean, targets[i]);
 	}
 }
 
@@ -126,9 +116,9 @@ int main(void)
 	test_pid();
 	test_windows();
 	test_loop();
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
+	if (check_failures)
+		fprintf(stderr, "%d check(s) failed\n", check_failures);
 	else
 		printf("csm_ctl: all checks passed\n");
-	return failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }
