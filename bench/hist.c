@@ -56,7 +56,8 @@ uint64_t hist_percentile(const struct hist *h, double p, bool *in_overflow)
 		return h->min;
 	if (p > 100.0)
 		p = 100.0;
-	uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)h->total);
+	/* p * total / 100 is often a whole number that floating point lands just above */
+	uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)h->total - 1e-9);
 	if (rank == 0)
 		rank = 1;
 	uint64_t seen = 0;

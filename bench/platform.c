@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "gapbench_version.h"
+#include "jsontext.h"
 #include "pmu.h"
 
 /* First line of a file, without its newline; NULL when unreadable. */
@@ -31,7 +32,7 @@ static char *read_line(const char *path, char *buf, size_t len)
 static json_t *file_or_unavailable(const char *path)
 {
 	char buf[4096];
-	return json_string(read_line(path, buf, sizeof(buf)) ? buf : "unavailable");
+	return json_text(read_line(path, buf, sizeof(buf)) ? buf : "unavailable");
 }
 
 static void cpuinfo_field(const char *key, char *out, size_t len)
@@ -79,7 +80,7 @@ static json_t *dir_files(const char *dir)
 {
 	DIR *dh = opendir(dir);
 	if (!dh)
-		return json_string("unavailable");
+		return json_text("unavailable");
 	json_t *o = json_object();
 	struct dirent *e;
 	while ((e = readdir(dh))) {
@@ -88,7 +89,7 @@ static json_t *dir_files(const char *dir)
 		char path[1024], buf[512];
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (read_line(path, buf, sizeof(buf)))
-			json_object_set_new(o, e->d_name, json_string(buf));
+			json_object_set_new(o, e->d_name, json_text(buf));
 	}
 	closedir(dh);
 	return o;
@@ -102,7 +103,7 @@ static json_t *governors(void)
 		char path[128], buf[64], key[32];
 		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/cpufreq/scaling_governor", c);
 		snprintf(key, sizeof(key), "cpu%ld", c);
-		json_object_set_new(o, key, json_string(read_line(path, buf, sizeof(buf)) ? buf : "unavailable"));
+		json_object_set_new(o, key, json_text(read_line(path, buf, sizeof(buf)) ? buf : "unavailable"));
 	}
 	return o;
 }
@@ -154,13 +155,13 @@ json_t *platform_describe(const struct tsc_info *tsc, const struct tsc_overhead 
 
 	json_t *cpu = json_object();
 	cpuinfo_field("model name", buf, sizeof(buf));
-	json_object_set_new(cpu, "model", json_string(buf));
+	json_object_set_new(cpu, "model", json_text(buf));
 	cpuinfo_field("vendor_id", buf, sizeof(buf));
-	json_object_set_new(cpu, "vendor", json_string(buf));
+	json_object_set_new(cpu, "vendor", json_text(buf));
 	cpuinfo_field("microcode", buf, sizeof(buf));
-	json_object_set_new(cpu, "microcode", json_string(buf));
+	json_object_set_new(cpu, "microcode", json_text(buf));
 	cpuinfo_field("flags", buf, sizeof(buf));
-	json_object_set_new(cpu, "flags", json_string(buf));
+	json_object_set_new(cpu, "flags", json_text(buf));
 	json_object_set_new(cpu, "online", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(cpu, "smt_active", file_or_unavailable("/sys/devices/system/cpu/smt/active"));
 	json_object_set_new(cpu, "isolated", file_or_unavailable("/sys/devices/system/cpu/isolated"));
@@ -173,10 +174,10 @@ json_t *platform_describe(const struct tsc_info *tsc, const struct tsc_overhead 
 	struct utsname u;
 	json_t *kern = json_object();
 	if (uname(&u) == 0) {
-		json_object_set_new(kern, "release", json_string(u.release));
-		json_object_set_new(kern, "version", json_string(u.version));
-		json_object_set_new(kern, "machine", json_string(u.machine));
-		json_object_set_new(kern, "hostname", json_string(u.nodename));
+		json_object_set_new(kern, "release", json_text(u.release));
+		json_object_set_new(kern, "version", json_text(u.version));
+		json_object_set_new(kern, "machine", json_text(u.machine));
+		json_object_set_new(kern, "hostname", json_text(u.nodename));
 	}
 	json_object_set_new(kern, "cmdline", file_or_unavailable("/proc/cmdline"));
 	json_object_set_new(kern, "clocksource",
@@ -188,8 +189,8 @@ json_t *platform_describe(const struct tsc_info *tsc, const struct tsc_overhead 
 
 	char vendor[32];
 	bool hv = platform_hypervisor(vendor, sizeof(vendor));
-	json_object_set_new(root, "hypervisor", json_pack("{s:b, s:s, s:o, s:o}",
-		"present", hv, "cpuid_vendor", vendor,
+	json_object_set_new(root, "hypervisor", json_pack("{s:b, s:o, s:o, s:o}",
+		"present", hv, "cpuid_vendor", json_text(vendor),
 		"dmi_product", file_or_unavailable("/sys/class/dmi/id/product_name"),
 		"dmi_vendor", file_or_unavailable("/sys/class/dmi/id/sys_vendor")));
 	json_object_set_new(root, "kvm", kvm_info(hv));

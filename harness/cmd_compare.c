@@ -68,6 +68,20 @@ struct hist_file {
 	uint64_t total;
 };
 
+/* A plain decimal count: no sign, no junk, no overflow. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+	if (*s < '0' || *s > '9')
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int on_hist(void *arg, char *const *f, int n, long rec)
 {
 	struct hist_file *h = arg;
@@ -90,11 +104,16 @@ static int on_hist(void *arg, char *const *f, int n, long rec)
 			return 1;
 		h->cap = cap;
 	}
-	char *end;
-	h->lo[h->n] = strtoull(f[0], &end, 10);
-	h->hi[h->n] = strtoull(f[1], &end, 10);
-	h->count[h->n] = strtoull(f[2], &end, 10);
-	h->total += h->count[h->n];
+	uint64_t lo, hi, count, cum;
+	if (parse_u64(f[0], &lo) || parse_u64(f[1], &hi) || parse_u64(f[2], &count) || parse_u64(f[3], &cum))
+		return 1;
+	/* buckets ascend and do not overlap; the cumulative column adds up */
+	if (lo > hi || (h->n && lo <= h->hi[h->n - 1]) || cum != h->total + count)
+		return 1;
+	h->lo[h->n] = lo;
+	h->hi[h->n] = hi;
+	h->count[h->n] = count;
+	h->total += count;
 	h->n++;
 	return 0;
 }
@@ -112,8 +131,10 @@ static int load_hist(const char *dir, const char *name, struct hist_file *h, str
 	memset(h, 0, sizeof(*h));
 	char path[4096], err[512];
 	snprintf(path, sizeof(path), "%s/hist/%s.csv", dir, name);
-	if (csv_read_file(path, on_hist, h, err, sizeof(err)) != 0)
+	if (csv_read_file(path, on_hist, h, err, sizeof(err)) != 0 || h->n == 0) {
+		hist_file_free(h);
 		return -1;
+	}
 	*d = (struct dist){ .lo = h->lo, .hi = h->hi, .count = h->count, .n = h->n, .total = h->total };
 	return 0;
 }
@@ -145,8 +166,8 @@ static void usage(FILE *f)
 		"  --quantiles LIST  which of 50,90,99 to test (default 50,90)\n"
 		"  --strict          unknown cases fail the comparison too\n"
 		"\n"
-		"Exit status: 0 nothing slower, 1 some case slower (or unknown with --strict),\n"
-		"2 bad input.\n");
+		"Exit status: 0 nothing slower or broken, 1 some case slower, or ok before and\n"
+		"failed now (broken), or unknown with --strict; 2 bad input (a run with no cases).\n");
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)
@@ -229,9 +250,15 @@ int cmd_compare(int argc, char **argv)
 	struct run base, next;
 	if (load_run(&base, argv[optind]) || load_run(&next, argv[optind + 1]))
 		return 2;
+	if (next.n == 0) {
+		fprintf(stderr, "harness compare: %s/summary.csv has no cases\n", next.dir);
+		free(base.rows);
+		free(next.rows);
+		return 2;
+	}
 	printf("%-44s %-8s %12s %12s %8s %8s %9s %6s\n", "case", "verdict", "p50 base", "p50 new", "p50", "p99",
 	       "min p", "KS D");
-	unsigned counts[4] = { 0 };
+	unsigned counts[5] = { 0 };
 	for (size_t i = 0; i < next.n; i++) {
 		const struct case_row *nr = &next.rows[i], *br = find(&base, nr->name);
 		struct compare_result r;
@@ -241,17 +268,23 @@ int cmd_compare(int argc, char **argv)
 		struct dist db, dn;
 		if (!br)
 			snprintf(r.why, sizeof(r.why), "not in the base run");
-		else if (strcmp(br->status, "ok") || strcmp(nr->status, "ok"))
+		else if (strcmp(br->status, "ok") == 0 && strcmp(nr->status, "ok") != 0) {
+			r.verdict = VERDICT_BROKEN;
+			snprintf(r.why, sizeof(r.why), "ok in the base run, '%.60s' now", nr->status);
+		} else if (strcmp(br->status, "ok") || strcmp(nr->status, "ok"))
 			snprintf(r.why, sizeof(r.why), "status base '%.40s', new '%.40s'", br->status, nr->status);
-		else if (load_hist(base.dir, nr->name, &hb, &db) || load_hist(next.dir, nr->name, &hn, &dn))
-			snprintf(r.why, sizeof(r.why), "a histogram file is missing or malformed");
-		else {
+		else if (load_hist(base.dir, nr->name, &hb, &db))
+			snprintf(r.why, sizeof(r.why), "the base histogram is missing or malformed");
+		else if (load_hist(next.dir, nr->name, &hn, &dn)) {
+			hist_file_free(&hb);
+			snprintf(r.why, sizeof(r.why), "the new histogram is missing or malformed");
+		} else {
 			compare_dists(&db, &dn, &o, &r);
 			hist_file_free(&hb);
 			hist_file_free(&hn);
 		}
 		counts[r.verdict]++;
-		if (r.verdict == VERDICT_UNKNOWN && !r.base_q[0]) {
+		if ((r.verdict == VERDICT_UNKNOWN || r.verdict == VERDICT_BROKEN) && !r.base_q[0]) {
 			printf("%-44s %-8s %s\n", nr->name, verdict_name(r.verdict), r.why);
 			continue;
 		}
@@ -263,9 +296,18 @@ int cmd_compare(int argc, char **argv)
 		       verdict_name(r.verdict), (unsigned long long)r.base_q[0], (unsigned long long)r.new_q[0],
 		       100 * r.shift[0], 100 * r.shift[2], pmin, r.ks_d, r.why[0] ? "  " : "", r.why);
 	}
-	printf("%u same, %u faster, %u slower, %u unknown\n", counts[VERDICT_SAME], counts[VERDICT_FASTER],
+	/* cases that vanished: listed, unknown (the suite may have changed on purpose) */
+	for (size_t i = 0; i < base.n; i++)
+		if (!find(&next, base.rows[i].name)) {
+			printf("%-44s %-8s missing from the new run\n", base.rows[i].name, verdict_name(VERDICT_UNKNOWN));
+			counts[VERDICT_UNKNOWN]++;
+		}
+	printf("%u same, %u faster, %u slower, %u unknown", counts[VERDICT_SAME], counts[VERDICT_FASTER],
 	       counts[VERDICT_SLOWER], counts[VERDICT_UNKNOWN]);
+	if (counts[VERDICT_BROKEN])
+		printf(", %u broken (ok before, not now)", counts[VERDICT_BROKEN]);
+	printf("\n");
 	free(base.rows);
 	free(next.rows);
-	return counts[VERDICT_SLOWER] || (strict && counts[VERDICT_UNKNOWN]) ? 1 : 0;
+	return counts[VERDICT_SLOWER] || counts[VERDICT_BROKEN] || (strict && counts[VERDICT_UNKNOWN]) ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "config.h"
 #include "gapbench_version.h"
+#include "jsontext.h"
 #include "meta.h"
 #include "output.h"
 #include "platform.h"
@@ -47,16 +48,18 @@ static void usage(FILE *f)
 		"was killed, 2 bad input (suite, options, unwritable DIR).\n");
 }
 
+/* Counters run over all of measure(): the warm-up operations too. */
 static void pmu_text(const struct child_shared *sh, char *buf, size_t len)
 {
+	uint64_t ops = sh->s.count + sh->s.warmup_discarded;
 	size_t used = 0;
 	buf[0] = '\0';
 	for (unsigned i = 0; i < sh->pmu.count && used < len; i++) {
 		const struct pmu_counter *c = &sh->pmu.c[i];
 		int w;
 		if (c->available)
-			w = snprintf(buf + used, len - used, "%s%s=%.2f/sample", i ? ";" : "", c->name,
-				     sh->s.count ? (double)c->value / (double)sh->s.count : 0.0);
+			w = snprintf(buf + used, len - used, "%s%s=%.2f/op", i ? ";" : "", c->name,
+				     ops ? (double)c->value / (double)ops : 0.0);
 		else
 			w = snprintf(buf + used, len - used, "%s%s=unavailable", i ? ";" : "", c->name);
 		if (w < 0)
@@ -183,7 +186,10 @@ static void run_one(struct run_state *st, size_t idx)
 	}
 	struct run_state_refs rs = { .refs = &st->suite.refs, .tsc_khz = st->env.tsc->tsc_khz };
 	fill_reference(&rs, cs, have ? &stats : NULL, row);
-	json_array_append_new(st->meta_cases, meta_case(cs, &r, have ? &stats : NULL));
+	json_t *mc = meta_case(cs, &r, have ? &stats : NULL);
+	if (!mc)   /* never drop a case silently: keep what identifies it */
+		mc = json_pack("{s:o, s:s}", "case", json_text(cs->name), "meta_error", "its metadata could not be encoded");
+	json_array_append_new(st->meta_cases, mc);
 
 	if (r.status == CS_OK) {
 		st->n_ok++;
@@ -249,7 +255,14 @@ static int prepare_out(struct run_state *st, char *default_out, size_t len)
 	if (!st->out) {
 		char ts[32];
 		timestamp(ts, sizeof(ts), false);
-		snprintf(default_out, len, "results/%s-%s", st->suite.name, ts);
+		/* the suite's name may hold '/' or "..": only a plain file name goes into the path */
+		char safe[sizeof(st->suite.name)];
+		snprintf(safe, sizeof(safe), "%s", st->suite.name);
+		for (char *p = safe; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			      *p == '_' || *p == '-'))
+				*p = '_';
+		snprintf(default_out, len, "results/%s-%s", safe, ts);
 		st->out = default_out;
 	}
 	char path[4096];
@@ -274,7 +287,7 @@ static json_t *run_meta(int argc, char **argv)
 	timestamp(ts, sizeof(ts), true);
 	json_t *args = json_array();
 	for (int i = 0; i < argc; i++)
-		json_array_append_new(args, json_string(argv[i]));
+		json_array_append_new(args, json_text(argv[i]));
 	return json_pack("{s:s, s:o, s:i, s:b}", "started", ts, "argv", args, "pid", (int)getpid(),
 			 "ci", getenv("CI") != NULL);
 }
@@ -367,14 +380,25 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "harness: out of memory\n");
 		return 1;
 	}
+	/* An output folder that cannot take the files fails now, not after every case ran. */
+	if (save(&st) != 0) {
+		suite_free(&st.suite);
+		return 2;
+	}
 	int rc = 0;
 	for (size_t i = 0; i < st.suite.n_cases; i++) {
 		if (interrupted) {
+			const struct case_spec *cs = &st.suite.cases[i];
 			struct summary_row *row = &st.rows[st.n_rows++];
 			memset(row, 0, sizeof(*row));
-			snprintf(row->case_name, sizeof(row->case_name), "%s", st.suite.cases[i].name);
-			snprintf(row->mechanism, sizeof(row->mechanism), "%s", st.suite.cases[i].mech->name);
+			snprintf(row->case_name, sizeof(row->case_name), "%s", cs->name);
+			snprintf(row->mechanism, sizeof(row->mechanism), "%s", cs->mech->name);
+			snprintf(row->variant, sizeof(row->variant), "%s", cs->mech->variants[cs->variant].name);
+			snprintf(row->load, sizeof(row->load), "%s", cs->load_desc);
+			snprintf(row->params, sizeof(row->params), "%s", cs->params);
 			snprintf(row->status, sizeof(row->status), "fail: not run (interrupted)");
+			json_array_append_new(st.meta_cases, json_pack("{s:o, s:s, s:s}", "case", json_text(cs->name),
+							"mechanism", cs->mech->name, "status", row->status));
 			st.n_bad++;
 			continue;
 		}
@@ -388,6 +412,7 @@ int cmd_run(int argc, char **argv)
 	char ts[64];
 	timestamp(ts, sizeof(ts), true);
 	json_object_set_new(json_object_get(st.meta, "run"), "finished", json_string(ts));
+	json_object_set_new(json_object_get(st.meta, "run"), "interrupted", json_boolean(interrupted));
 	if (save(&st) != 0)
 		rc = 1;
 	print_references(&st);

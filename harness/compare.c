@@ -12,6 +12,7 @@ const char *verdict_name(enum verdict v)
 	case VERDICT_SAME: return "same";
 	case VERDICT_FASTER: return "faster";
 	case VERDICT_SLOWER: return "slower";
+	case VERDICT_BROKEN: return "broken";
 	case VERDICT_UNKNOWN: break;
 	}
 	return "unknown";
@@ -21,7 +22,7 @@ uint64_t dist_quantile(const struct dist *d, double p)
 {
 	if (d->total == 0)
 		return 0;
-	uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)d->total);
+	uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)d->total - 1e-9);   /* as hist_percentile */
 	if (rank == 0)
 		rank = 1;
 	uint64_t seen = 0;

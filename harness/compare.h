@@ -22,7 +22,8 @@ struct dist {
 	uint64_t total;
 };
 
-enum verdict { VERDICT_SAME, VERDICT_FASTER, VERDICT_SLOWER, VERDICT_UNKNOWN };
+/* BROKEN: ok in the base run, not ok (failed, timed out, killed) in the new one. */
+enum verdict { VERDICT_SAME, VERDICT_FASTER, VERDICT_SLOWER, VERDICT_UNKNOWN, VERDICT_BROKEN };
 const char *verdict_name(enum verdict v);
 
 struct compare_opts {

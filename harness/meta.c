@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "output.h"
 
 static json_t *rt_item(const struct rtenv_item *it)
@@ -28,7 +29,7 @@ static json_t *report_json(const struct report *r)
 {
 	json_t *o = json_object();
 	for (unsigned i = 0; i < r->count; i++)
-		json_object_set_new(o, r->items[i].key, json_string(r->items[i].val));
+		json_object_set_new(o, r->items[i].key, json_text(r->items[i].val));
 	if (r->dropped)
 		json_object_set_new(o, "_dropped_items", json_integer(r->dropped));
 	return o;
@@ -42,10 +43,10 @@ static json_t *pmu_json(const struct pmu_set *p, uint64_t samples)
 		if (c->available)
 			json_object_set_new(o, c->name, json_pack("{s:I, s:f, s:I, s:I}",
 				"total", (json_int_t)c->value,
-				"per_sample", samples ? (double)c->value / (double)samples : 0.0,
+				"per_operation", samples ? (double)c->value / (double)samples : 0.0,
 				"enabled_ns", (json_int_t)c->enabled_ns, "running_ns", (json_int_t)c->running_ns));
 		else
-			json_object_set_new(o, c->name, json_pack("{s:s, s:s}", "value", "unavailable", "why", c->why));
+			json_object_set_new(o, c->name, json_pack("{s:s, s:o}", "value", "unavailable", "why", json_text(c->why)));
 	}
 	return o;
 }
@@ -59,11 +60,14 @@ static json_t *overhead_json(const struct tsc_overhead *o)
 
 json_t *meta_case(const struct case_spec *cs, const struct case_result *r, const struct case_stats *st)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:f}",
-			      "case", cs->name, "mechanism", cs->mech->name,
+	/* json_text: reasons and suite text may hold bytes that are not UTF-8 */
+	json_t *o = json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:i, s:f}",
+			      "case", json_text(cs->name), "mechanism", cs->mech->name,
 			      "variant", cs->mech->variants[cs->variant].name,
-			      "params", cs->params, "load", cs->load_desc, "status", r->status_text,
-			      "suite_line", cs->line, "elapsed_s", r->elapsed_s);
+			      "params", json_text(cs->params), "load", json_text(cs->load_desc),
+			      "status", json_text(r->status_text), "suite_line", cs->line, "elapsed_s", r->elapsed_s);
+	if (!o)
+		return NULL;
 	json_object_set_new(o, "settings", json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:b, s:b, s:I}",
 		"samples", (json_int_t)cs->set.samples, "warmup", (json_int_t)cs->set.warmup,
 		"timeout_s", (json_int_t)cs->set.timeout_s, "priority", (json_int_t)cs->set.priority,
@@ -88,7 +92,9 @@ json_t *meta_case(const struct case_spec *cs, const struct case_result *r, const
 	if (cs->load)
 		json_object_set_new(o, "load_achieved", report_json(&sh->load_report));
 	if (sh->pmu.count)
-		json_object_set_new(o, "pmu", pmu_json(&sh->pmu, sh->s.count));
+		/* the counters ran over every operation of measure(), warm-up included;
+		   per thread: a peer's work is not in them */
+		json_object_set_new(o, "pmu", pmu_json(&sh->pmu, sh->s.count + sh->s.warmup_discarded));
 	if (st) {
 		json_object_set_new(o, "probe_overhead_subtracted_cycles", json_integer((json_int_t)st->subtracted_cycles));
 		json_object_set_new(o, "histogram_overflow", json_integer((json_int_t)st->ns.overflow));
@@ -99,8 +105,8 @@ json_t *meta_case(const struct case_spec *cs, const struct case_result *r, const
 
 json_t *meta_suite(const struct suite *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:I}", "path", s->path, "name", s->name,
-			 "description", s->description, "sha256", s->sha256_hex, "cases", (json_int_t)s->n_cases);
+	return json_pack("{s:o, s:o, s:o, s:s, s:I}", "path", json_text(s->path), "name", json_text(s->name),
+			 "description", json_text(s->description), "sha256", s->sha256_hex, "cases", (json_int_t)s->n_cases);
 }
 
 int meta_write(const char *path, json_t *doc)

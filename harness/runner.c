@@ -319,7 +319,13 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 			;
 	if (pidfd >= 0)
 		close(pidfd);
-	/* Whatever of the case's group is still alive (an unreaped peer, a load) dies now. */
+	/*
+	 * Whatever of the case's group is still alive (an unreaped peer, a load)
+	 * dies now. Orphans that already exited are zombies of ours (we are the
+	 * subreaper): reap those first, so that they do not count as leftovers.
+	 */
+	while (waitpid(-pid, &status, WNOHANG) > 0)
+		;
 	if (kill(-pid, 0) == 0) {
 		r->leftovers_killed = true;
 		kill_group(pid, SIGKILL);

@@ -276,10 +276,14 @@ static int push_case(struct ctx *c, struct suite *s, const struct case_spec *cs)
 		if (strcmp(s->cases[i].name, cs->name) == 0)
 			return fail(c, cs->line, "name", "case name '%s' is used twice (first at line %d)",
 				    cs->name, s->cases[i].line);
-	struct case_spec *n = realloc(s->cases, (s->n_cases + 1) * sizeof(*n));
-	if (!n)
-		return fail(c, cs->line, NULL, "out of memory");
-	s->cases = n;
+	if (s->n_cases == s->cases_cap) {
+		size_t cap = s->cases_cap ? s->cases_cap * 2 : 16;
+		struct case_spec *n = realloc(s->cases, cap * sizeof(*n));
+		if (!n)
+			return fail(c, cs->line, NULL, "out of memory");
+		s->cases = n;
+		s->cases_cap = cap;
+	}
 	s->cases[s->n_cases++] = *cs;
 	return 0;
 }
@@ -334,8 +338,13 @@ static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 			append(suffix, sizeof(suffix), "-%s=%s", key, val);
 		}
 	}
-	snprintf(cs.name, sizeof(cs.name), "%s%s%s%s", name ? name->u.s : mech->name,
-		 variant_named ? "-" : "", variant_named ? mech->variants[cs.variant].name : "", suffix);
+	int name_len = snprintf(cs.name, sizeof(cs.name), "%s%s%s%s", name ? name->u.s : mech->name,
+				variant_named ? "-" : "", variant_named ? mech->variants[cs.variant].name : "", suffix);
+	if (name_len < 0 || (size_t)name_len >= sizeof(cs.name)) {
+		case_free(&cs);
+		return fail(c, tbl->line, "name", "the case name '%.40s...' would be longer than %zu characters: "
+			    "give the case a shorter name", cs.name, sizeof(cs.name) - 1);
+	}
 	sanitize_name(cs.name);
 
 	for (const struct opt_desc *d = mech->opts; d && d->name; d++) {
@@ -377,7 +386,8 @@ static int parse_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 		free(pick);
 		return fail(c, tbl->line, NULL, "out of memory");
 	}
-	size_t nm = 0;
+	size_t nm = 0, product = 1;
+	const struct tval *widest = NULL;
 	for (size_t i = 0; i < tbl->count; i++) {
 		const struct tval *v = &tbl->items[i];
 		if (is_special(v->key) && strcmp(v->key, "variant") != 0)
@@ -389,7 +399,19 @@ static int parse_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 		}
 		m[nm].node = v;
 		m[nm].sweep = v->type == TV_ARRAY;
+		if (m[nm].sweep) {
+			product = product > SUITE_MAX_CASES ? product : product * v->count;
+			if (!widest || v->count > widest->count)
+				widest = v;
+		}
 		nm++;
+	}
+	/* refuse before building: a few long lists multiply into millions of cases */
+	if (s->n_cases + product > SUITE_MAX_CASES) {
+		free(m);
+		free(pick);
+		return fail(c, widest ? widest->line : tbl->line, widest ? widest->key : "case",
+			    "the sweeps expand to more than %d cases in this suite", SUITE_MAX_CASES);
 	}
 	/* odometer over the swept members: every combination, the last key fastest */
 	int rc = 0;

@@ -14,6 +14,9 @@
 #include "pmu.h"
 #include "refs.h"
 
+/* More cases than this in one suite is a mistake in a sweep, not a plan. */
+#define SUITE_MAX_CASES 10000
+
 /* Settings every case has; documented in case_settings_opts (harness list). */
 struct case_settings {
 	int64_t samples;          /* samples kept after warm-up */
@@ -52,7 +55,7 @@ struct suite {
 	char description[512];
 	char sha256_hex[65];
 	struct case_spec *cases;
-	size_t n_cases;
+	size_t n_cases, cases_cap;
 	struct refs refs;                        /* loaded when a case names a reference */
 };
 

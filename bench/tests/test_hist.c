@@ -96,6 +96,24 @@ static void test_random_error_bound(void)
 	hist_free(&h);
 }
 
+/* p * n / 100 whole: the rank is exactly that, not one more (floating point). */
+static void test_whole_rank(void)
+{
+	struct hist h;
+	CHECK(hist_init(&h, 20) == 0);
+	for (int i = 0; i < 999; i++)
+		hist_record(&h, 10);
+	hist_record(&h, 100);
+	CHECK_EQ_U64(hist_percentile(&h, 99.9, NULL), 10);   /* rank 999 of 1000 */
+	hist_reset(&h);
+	for (int i = 0; i < 9990; i++)
+		hist_record(&h, 10);
+	for (int i = 0; i < 10; i++)
+		hist_record(&h, 100);
+	CHECK_EQ_U64(hist_percentile(&h, 99.9, NULL), 10);   /* rank 9990 of 10000 */
+	hist_free(&h);
+}
+
 static void test_overflow(void)
 {
 	struct hist h;
@@ -164,6 +182,7 @@ int main(void)
 	test_small_values_exact();
 	test_random_error_bound();
 	test_overflow();
+	test_whole_rank();
 	test_welford_and_summary();
 	CHECK(hist_init(&(struct hist){ 0 }, 3) != 0); /* below SUB_BITS: refused */
 	CHECK_DONE();

@@ -173,6 +173,25 @@ def mode_bad_input(harness):
             check(p.returncode == 2, f"harness {' '.join(args)} exited {p.returncode}, expected 2")
         p = subprocess.run([harness, "run", "--help"], capture_output=True, text=True)
         check(p.returncode == 0 and "--out" in p.stdout, "run --help")
+        # sweeps that multiply into an absurd number of cases are refused at once
+        sweep = os.path.join(d, "sweep.toml")
+        with open(sweep, "w") as f:
+            f.write('[[case]]\nmechanism = "null"\n' + "".join(
+                f"{k} = [{', '.join(str(i) for i in range(1, 12))}]\n" for k in ("samples", "warmup", "priority", "timeout_s")))
+        p = subprocess.run([harness, "check", sweep], capture_output=True, text=True, timeout=20)
+        check(p.returncode == 2 and "more than 10000 cases" in p.stderr, f"huge sweep: {p.returncode} {p.stderr}")
+        # a description cut inside a multi-byte character still gives valid metadata
+        utf = os.path.join(d, "utf.toml")
+        with open(utf, "w", encoding="utf-8") as f:
+            f.write('[suite]\ndescription = "' + "a" * 510 + 'éé"\n[defaults]\nsamples = 100\n'
+                    '[[case]]\nmechanism = "null"\n')
+        out = os.path.join(d, "utf-out")
+        p = subprocess.run([harness, "run", utf, "--out", out], capture_output=True, text=True)
+        check(p.returncode == 0, f"a long UTF-8 description broke the run: {p.returncode} {p.stderr[-300:]}")
+        if p.returncode == 0:
+            with open(os.path.join(out, "meta.json"), encoding="utf-8") as f:
+                meta = json.load(f)
+            check(len(meta["cases"]) == 1, "the case is missing from meta.json")
 
 
 def rewrite_hist(path, scale):
@@ -208,6 +227,30 @@ def mode_compare(harness):
         check(re.search(r"^syscall-getppid +same", p.stdout, re.M) is not None, "untouched case not same")
         p = subprocess.run([harness, "compare", base, os.path.join(d, "missing")], capture_output=True, text=True)
         check(p.returncode == 2, f"compare with a missing folder exited {p.returncode}, expected 2")
+        # a run with no cases is bad input, not a pass
+        empty = os.path.join(d, "empty")
+        os.makedirs(empty)
+        open(os.path.join(empty, "summary.csv"), "w").close()
+        p = subprocess.run([harness, "compare", base, empty], capture_output=True, text=True)
+        check(p.returncode == 2, f"compare with an empty run exited {p.returncode}, expected 2")
+        # a case that was ok and now times out is broken; a garbage histogram is not data
+        broken = os.path.join(d, "broken")
+        shutil.copytree(base, broken)
+        with open(os.path.join(broken, "summary.csv"), newline="") as f:
+            rows = list(csv.reader(f))
+        col = rows[0].index("status")
+        for r in rows[1:]:
+            if r[0] == "syscall-getppid":
+                r[col] = "timeout"
+        with open(os.path.join(broken, "summary.csv"), "w", newline="") as f:
+            csv.writer(f).writerows(rows)
+        with open(os.path.join(broken, "hist", "null.csv"), "w") as f:
+            f.write("lo_ns,hi_ns,count,cumulative\nfoo,bar,-5,x\n")
+        p = subprocess.run([harness, "compare", base, broken], capture_output=True, text=True)
+        check(p.returncode == 1, f"compare with a broken case exited {p.returncode}, expected 1")
+        check(re.search(r"^syscall-getppid +broken", p.stdout, re.M) is not None, f"broken case not shown: {p.stdout}")
+        check(re.search(r"^null +unknown +the new histogram is missing or malformed", p.stdout, re.M) is not None,
+              f"a garbage histogram was accepted: {p.stdout}")
         db = os.path.join(d, "history.sqlite")
         # new is a copy of base (same start time and suite hash): one run, recorded once
         for folder in (base, new):
