@@ -1,5 +1,6 @@
 /* harness compare BASE_DIR NEW_DIR: per case, same, faster, slower or unknown. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -139,6 +140,19 @@ static int load_hist(const char *dir, const char *name, struct hist_file *h, str
 	return 0;
 }
 
+/* Whether name matches one of the comma-separated globs in list. */
+static bool excluded(const char *list, const char *name)
+{
+	if (!list)
+		return false;
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save = NULL, *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save))
+		if (fnmatch(g, name, 0) == 0)
+			return true;
+	return false;
+}
+
 static const struct case_row *find(const struct run *r, const char *name)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -164,6 +178,7 @@ static void usage(FILE *f)
 		"  --alpha A         significance level (default 0.001)\n"
 		"  --min-samples N   fewer samples in either run: unknown (default 1000)\n"
 		"  --quantiles LIST  which of 50,90,99 to test (default 50,90)\n"
+		"  --exclude GLOBS   leave out the cases matching any of these comma-separated globs\n"
 		"  --strict          unknown cases fail the comparison too\n"
 		"\n"
 		"Exit status: 0 nothing slower or broken, 1 some case slower, or ok before and\n"
@@ -203,16 +218,18 @@ int cmd_compare(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "effect", required_argument, NULL, 'e' }, { "alpha", required_argument, NULL, 'a' },
 		{ "min-samples", required_argument, NULL, 'm' }, { "strict", no_argument, NULL, 's' },
-		{ "quantiles", required_argument, NULL, 'q' },
+		{ "quantiles", required_argument, NULL, 'q' }, { "exclude", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct compare_opts o = COMPARE_DEFAULTS;
 	bool strict = false;
+	const char *exclude = NULL;
 	double v;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "e:a:m:q:sh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:a:m:q:x:sh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'x': exclude = optarg; break;
 		case 'q':
 			if (parse_quantiles(optarg, &o.quantile_mask)) {
 				fprintf(stderr, "harness compare: --quantiles wants a list of 50, 90, 99 (e.g. 50,90)\n");
@@ -261,6 +278,8 @@ int cmd_compare(int argc, char **argv)
 	unsigned counts[5] = { 0 };
 	for (size_t i = 0; i < next.n; i++) {
 		const struct case_row *nr = &next.rows[i], *br = find(&base, nr->name);
+		if (excluded(exclude, nr->name))
+			continue;
 		struct compare_result r;
 		memset(&r, 0, sizeof(r));
 		r.verdict = VERDICT_UNKNOWN;
@@ -298,7 +317,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	/* cases that vanished: listed, unknown (the suite may have changed on purpose) */
 	for (size_t i = 0; i < base.n; i++)
-		if (!find(&next, base.rows[i].name)) {
+		if (!find(&next, base.rows[i].name) && !excluded(exclude, base.rows[i].name)) {
 			printf("%-44s %-8s missing from the new run\n", base.rows[i].name, verdict_name(VERDICT_UNKNOWN));
 			counts[VERDICT_UNKNOWN]++;
 		}
