@@ -16,6 +16,7 @@
 
 #define KICK_SIGNAL_OFFSET 5   /* SIGRTMIN + 5 */
 #define MAX_CPUID_ENTRIES 256
+#define CPUID_1_ECX_X2APIC (1u << 21)
 
 static int why(struct kvm_vcpu *vcpu, const char *fmt, ...) BENCH_PRINTF(2, 3);
 static int why(struct kvm_vcpu *vcpu, const char *fmt, ...)
@@ -58,12 +59,33 @@ static int set_cpuid(struct kvm_vcpu *vcpu)
 		return why(vcpu, "out of memory for CPUID");
 	cpuid->nent = MAX_CPUID_ENTRIES;
 	int rc = 0;
-	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) != 0)
+	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) != 0) {
 		rc = WHY_ERRNO(vcpu, "KVM_GET_SUPPORTED_CPUID");
-	else if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) != 0)
-		rc = WHY_ERRNO(vcpu, "KVM_SET_CPUID2");
+	} else {
+		for (uint32_t i = 0; i < cpuid->nent; i++) {
+			struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+			if (e->function == 1) {
+				/* Initial APIC ID: the vCPU id, as KVM's local APIC reports it. */
+				e->ebx = (e->ebx & 0x00ffffffu) | ((vcpu->id & 0xffu) << 24);
+				vcpu->has_x2apic = (e->ecx & CPUID_1_ECX_X2APIC) != 0;
+			} else if (e->function == 0xb || e->function == 0x1f) {
+				e->edx = vcpu->id;   /* x2APIC ID in the topology leaves */
+			}
+		}
+		if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) != 0)
+			rc = WHY_ERRNO(vcpu, "KVM_SET_CPUID2");
+	}
 	free(cpuid);
 	return rc;
+}
+
+/* With an in-kernel irqchip a vCPU other than the boot CPU waits for INIT/SIPI; ours start at the entry. */
+static int set_runnable(struct kvm_vcpu *vcpu)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) != 0)
+		return WHY_ERRNO(vcpu, "KVM_SET_MP_STATE runnable");
+	return 0;
 }
 
 static void flat_segment(struct kvm_segment *s, uint16_t selector, bool code)
@@ -136,7 +158,7 @@ int kvm_vcpu_create(struct kvm_vm *vm, struct kvm_vcpu *vcpu, unsigned id, uint6
 	if (run == MAP_FAILED)
 		return WHY_ERRNO(vcpu, "mmap struct kvm_run");
 	vcpu->run = run;
-	if (set_cpuid(vcpu) || set_long_mode(vcpu, entry_gpa) || setup_tsc(vcpu))
+	if (set_cpuid(vcpu) || set_long_mode(vcpu, entry_gpa) || setup_tsc(vcpu) || set_runnable(vcpu))
 		return -1;
 	return 0;
 }

@@ -24,6 +24,7 @@ struct kvm_vcpu {
 	int64_t tsc_offset;              /* guest TSC = host TSC + tsc_offset */
 	bool tsc_offset_set;             /* we set it (to 0) via KVM_VCPU_TSC_OFFSET */
 	uint64_t guest_tsc_khz;          /* KVM_GET_TSC_KHZ on the vCPU */
+	bool has_x2apic;                 /* CPUID advertises x2APIC (KVM_GET_SUPPORTED_CPUID leaf 1 ECX bit 21) */
 	pthread_t thread;                /* the thread that runs it (set by kvm_vcpu_bind_thread) */
 	bool has_thread;
 	_Atomic uint64_t kicks_requested;    /* count, for reports */
@@ -31,7 +32,11 @@ struct kvm_vcpu {
 	char why[256];
 };
 
-/* Create vCPU `id`, set CPUID and long mode, RIP = entry, RSP = stack top, TSC offset 0. */
+/*
+ * Create vCPU `id`, runnable at once (also when id != 0), with KVM's
+ * supported CPUID (x2APIC included where KVM has it, APIC IDs = id), long
+ * mode, RIP = entry, RSP = stack top, TSC offset 0.
+ */
 int kvm_vcpu_create(struct kvm_vm *vm, struct kvm_vcpu *vcpu, unsigned id, uint64_t entry_gpa);
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
 

@@ -6,6 +6,7 @@
 #include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -160,10 +161,59 @@ int kvm_vm_ioeventfd(struct kvm_vm *vm, uint16_t port, int efd, bool assign)
 	return 0;
 }
 
+int kvm_vm_ioeventfd_mmio(struct kvm_vm *vm, uint64_t gpa, uint32_t len, int efd, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.addr = gpa, .len = len, .fd = efd, .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	};
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) != 0)
+		return kvm_vm_why(vm, "KVM_IOEVENTFD MMIO %#llx (%u bytes): %s", (unsigned long long)gpa, len,
+				  strerror(errno));
+	return 0;
+}
+
 int kvm_vm_irqfd(struct kvm_vm *vm, unsigned gsi, int efd, bool assign)
 {
 	struct kvm_irqfd irq = { .fd = (uint32_t)efd, .gsi = gsi, .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN };
 	if (ioctl(vm->vm_fd, KVM_IRQFD, &irq) != 0)
 		return kvm_vm_why(vm, "KVM_IRQFD gsi %u: %s", gsi, strerror(errno));
 	return 0;
+}
+
+int kvm_vm_route_msi(struct kvm_vm *vm, unsigned gsi, unsigned apic_id, uint8_t vector)
+{
+	if (apic_id > 255)
+		return kvm_vm_why(vm, "MSI route to APIC ID %u: only IDs up to 255", apic_id);
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING) <= 0)
+		return kvm_vm_why(vm, "this KVM lacks KVM_CAP_IRQ_ROUTING");
+	unsigned i = 0;
+	while (i < vm->n_msi && vm->msi[i].gsi != gsi)
+		i++;
+	if (i == KVM_MAX_MSI_ROUTES)
+		return kvm_vm_why(vm, "all %d MSI routes are in use", KVM_MAX_MSI_ROUTES);
+	unsigned n = i == vm->n_msi ? vm->n_msi + 1 : vm->n_msi;
+	struct kvm_irq_routing *table = calloc(1, sizeof(*table) + n * sizeof(table->entries[0]));
+	if (!table)
+		return kvm_vm_why(vm, "out of memory for the GSI routing table");
+	struct kvm_vm_msi saved = vm->msi[i];
+	vm->msi[i] = (struct kvm_vm_msi){ .gsi = gsi, .apic_id = apic_id, .vector = vector };
+	table->nr = n;
+	for (unsigned k = 0; k < n; k++) {
+		struct kvm_irq_routing_entry *e = &table->entries[k];
+		e->gsi = vm->msi[k].gsi;
+		e->type = KVM_IRQ_ROUTING_MSI;
+		e->u.msi.address_lo = 0xfee00000u | (vm->msi[k].apic_id << 12);   /* physical, no redirection */
+		e->u.msi.address_hi = 0;
+		e->u.msi.data = vm->msi[k].vector;                                  /* fixed, edge */
+	}
+	int rc = 0;
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, table) != 0) {
+		rc = kvm_vm_why(vm, "KVM_SET_GSI_ROUTING (GSI %u -> APIC %u vector %#x): %s", gsi, apic_id, vector,
+				strerror(errno));
+		vm->msi[i] = saved;
+	} else {
+		vm->n_msi = n;
+	}
+	free(table);
+	return rc;
 }

@@ -17,6 +17,7 @@
 #include "kvm_abi.h"
 
 #define KVM_MAX_SLOTS 64
+#define KVM_MAX_MSI_ROUTES 16
 
 struct kvm_vm {
 	int kvm_fd;
@@ -26,6 +27,8 @@ struct kvm_vm {
 	uint64_t ram_bytes;
 	uint64_t slot_used;              /* bitmap over KVM_MAX_SLOTS, bit 0 = RAM */
 	uint64_t host_tsc_khz;           /* KVM_GET_TSC_KHZ on the VM, 0 if unknown */
+	unsigned n_msi;                  /* MSI routes set by kvm_vm_route_msi */
+	struct kvm_vm_msi { uint32_t gsi, apic_id, vector; } msi[KVM_MAX_MSI_ROUTES];
 	char why[256];
 };
 
@@ -59,7 +62,23 @@ int kvm_vm_unmap(struct kvm_vm *vm, int slot);
 
 /* A guest OUT to `port` (any width) signals `efd` in the kernel, without an exit to us. */
 int kvm_vm_ioeventfd(struct kvm_vm *vm, uint16_t port, int efd, bool assign);
+/*
+ * A guest write of `len` bytes (1, 2, 4 or 8; 0 = any) at `gpa` signals
+ * `efd` without an exit to us. With gpa = KVM_HC_MMIO_GPA + 4 * port and
+ * len 4 this catches the CPL 3 form of a hypercall on `port`.
+ */
+int kvm_vm_ioeventfd_mmio(struct kvm_vm *vm, uint64_t gpa, uint32_t len, int efd, bool assign);
 /* Writing to `efd` raises `gsi` on the in-kernel irqchip. */
 int kvm_vm_irqfd(struct kvm_vm *vm, unsigned gsi, int efd, bool assign);
+
+/*
+ * Route `gsi` to an MSI: fixed delivery of `vector` to the local APIC with
+ * ID `apic_id` (physical destination, up to 255), so an irqfd on `gsi`
+ * interrupts that vCPU directly. The routing table then holds only the
+ * routes added this way (KVM_SET_GSI_ROUTING replaces the default one, so
+ * the PIC and IOAPIC pins are no longer reachable by GSI). Needs
+ * KVM_CAP_IRQ_ROUTING; the reason is in vm->why where it fails.
+ */
+int kvm_vm_route_msi(struct kvm_vm *vm, unsigned gsi, unsigned apic_id, uint8_t vector);
 
 int kvm_vm_why(struct kvm_vm *vm, const char *fmt, ...) BENCH_PRINTF(2, 3);

@@ -30,21 +30,24 @@ struct kvm_rt_frame {
 };
 
 extern const uint64_t kvm_rt_stubs[IDT_VECTORS];
-static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));   /* gates past the stubs: rt_idt_set */
 
 void kvm_rt_start(void);
 void kvm_rt_exception(const struct kvm_rt_frame *frame);
 
+void rt_idt_set(uint8_t vector, uintptr_t handler)
+{
+	idt[vector] = (struct idt_gate){
+		.offset_lo = (uint16_t)handler, .selector = KVM_SEL_CODE64, .ist = 0,
+		.type_attr = 0x8e,   /* present, DPL 0, 64-bit interrupt gate */
+		.offset_mid = (uint16_t)(handler >> 16), .offset_hi = (uint32_t)(handler >> 32),
+	};
+}
+
 static void idt_load(void)
 {
-	for (unsigned v = 0; v < IDT_VECTORS; v++) {
-		uint64_t handler = kvm_rt_stubs[v];
-		idt[v] = (struct idt_gate){
-			.offset_lo = (uint16_t)handler, .selector = KVM_SEL_CODE64, .ist = 0,
-			.type_attr = 0x8e,   /* present, DPL 0, 64-bit interrupt gate */
-			.offset_mid = (uint16_t)(handler >> 16), .offset_hi = (uint32_t)(handler >> 32),
-		};
-	}
+	for (unsigned v = 0; v < IDT_VECTORS; v++)
+		rt_idt_set((uint8_t)v, (uintptr_t)kvm_rt_stubs[v]);
 	struct idt_pointer p = { .limit = sizeof(idt) - 1, .base = (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(p));
 }
@@ -185,14 +188,30 @@ static void wrmsr(uint32_t msr, uint64_t v)
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+int rt_x2apic_supported(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return (c >> 21) & 1;
+}
+
 void rt_x2apic_enable(void)
 {
-	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE | APIC_BASE_EXTD);
+	/* xAPIC first where it is off: going from disabled straight to x2APIC is an invalid transition. */
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+	if (!(base & APIC_BASE_ENABLE))
+		wrmsr(MSR_APIC_BASE, base |= APIC_BASE_ENABLE);
+	wrmsr(MSR_APIC_BASE, base | APIC_BASE_EXTD);
 }
 
 uint64_t rt_x2apic_read(uint32_t reg)
 {
 	return rdmsr(MSR_X2APIC_BASE + reg);
+}
+
+void rt_x2apic_write(uint32_t reg, uint64_t value)
+{
+	wrmsr(MSR_X2APIC_BASE + reg, value);
 }
 
 void *memcpy(void *dst, const void *src, size_t n)

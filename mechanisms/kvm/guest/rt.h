@@ -93,12 +93,32 @@ static inline unsigned rt_cpl(void)
 	return cs & 3u;
 }
 
+/*
+ * Install `handler` for `vector` (an interrupt gate at CPL 0, interrupts
+ * off in the handler). The handler is a function with
+ * __attribute__((interrupt)) taking a (void *) frame. Vectors without a
+ * handler are not present: delivering one is a #NP, reported like any fault.
+ */
+void rt_idt_set(uint8_t vector, uintptr_t handler);
+
 /* Load an empty IDT: the next exception cannot be delivered (triple fault). */
 void rt_idt_clear(void);
 
-/* x2APIC: enable it in IA32_APIC_BASE and read its registers by MSR. */
+/*
+ * x2APIC (CPL 0 only: rdmsr/wrmsr, each one emulated under PVM, so for
+ * setup rather than hot paths). rt_x2apic_supported: CPUID.1:ECX[21].
+ * rt_x2apic_enable sets IA32_APIC_BASE (0x1b) bits 11 (enable) and 10
+ * (x2APIC mode). Registers are MSR 0x800 + reg, reg = xAPIC MMIO offset / 16.
+ */
+#define RT_X2APIC_ID      0x02
+#define RT_X2APIC_VERSION 0x03
+#define RT_X2APIC_TPR     0x08
+#define RT_X2APIC_EOI     0x0b
+#define RT_X2APIC_SVR     0x0f
+int rt_x2apic_supported(void);
 void rt_x2apic_enable(void);
-uint64_t rt_x2apic_read(uint32_t reg);   /* reg: MMIO offset / 16, e.g. 0x2 = APIC ID */
+uint64_t rt_x2apic_read(uint32_t reg);
+void rt_x2apic_write(uint32_t reg, uint64_t value);
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);

@@ -12,7 +12,8 @@
  *    at the channel window in under 1000 cycles per byte (at CPL 0 a
  *    software KVM such as PVM emulated each access, ~40k cycles), and a
  *    #UD there is reported like one at CPL 0;
- *  - teardown is safe twice.
+ *  - teardown is safe twice;
+ *  - x2APIC, ioeventfd and irqfd: see test_vmm_dev.c.
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -24,6 +25,7 @@
 #include "../kvm_boot.h"
 #include "../kvm_runloop.h"
 #include "check.h"
+#include "test_vmm_dev.h"
 #include "tsc.h"
 
 extern const unsigned char kvm_test_guest_image[];
@@ -217,6 +219,9 @@ int main(void)
 	test_faults();
 	test_unresponsive();
 	test_user_mode();
+	test_x2apic();
+	test_ioeventfd();
+	test_irqfd();
 	if (check_failures)
 		fprintf(stderr, "%d failure(s)\n", check_failures);
 	return check_failures ? 1 : 0;
