@@ -7,7 +7,8 @@ Per mechanism: the latency histograms of its ok cases overlaid (hist.gp) and
 their tails (cdf.gp), at most 8 series a plot; the time series cases wrote
 into DIR/data/CASE/ (timeseries.gp: packets or gaps per task per interval;
 shares.gp: CPU shares against targets); and, when cases name paper
-references, this machine beside the papers (paper.gp). Output: DIR/plots/.
+references, this machine beside each paper (paper.gp, one chart per paper).
+Output: DIR/plots/.
 The scripts read only the CSV files the harness wrote.
 """
 import csv
@@ -87,9 +88,12 @@ def main():
             else:
                 continue
             made.append(out)
-    if any(r.get("ref_ratio") for r in rows):
-        out = os.path.join(out_dir, "paper")
-        ok &= gnuplot("paper.gp", dict(common, summary=os.path.join(folder, "summary.csv"), out=out))
+    # one bar chart per paper whose numbers this run stands beside
+    papers = sorted({r["reference"].split(".")[0] for r in rows if r.get("ref_ratio")})
+    for paper in papers:
+        out = os.path.join(out_dir, f"paper-{paper}")
+        ok &= gnuplot("paper.gp", dict(common, summary=os.path.join(folder, "summary.csv"), out=out,
+                                       prefix=paper + ".", title=f"this machine / the paper: {paper}"))
         made.append(out)
     print(f"{len(made)} plots ({formats}) in {out_dir}")
     sys.exit(0 if ok else 1)
