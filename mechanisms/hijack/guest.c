@@ -37,15 +37,15 @@ static size_t slot_offset(size_t i)
 static void write_chain(unsigned char *base, size_t pages)
 {
 	for (size_t i = 0; i < pages; i++) {
-		unsigned char *stub = base + i * PAGE_BYTES + slot_offset(i);
+		unsigned char *code = base + i * PAGE_BYTES + slot_offset(i);
 		if (i + 1 == pages) {
-			stub[0] = 0xc3;   /* ret */
+			code[0] = 0xc3;   /* ret */
 			continue;
 		}
 		unsigned char *next = base + (i + 1) * PAGE_BYTES + slot_offset(i + 1);
-		int32_t rel = (int32_t)(next - (stub + 5));
-		stub[0] = 0xe9;   /* jmp rel32 */
-		memcpy(stub + 1, &rel, sizeof(rel));
+		int32_t rel = (int32_t)(next - (code + 5));
+		code[0] = 0xe9;   /* jmp rel32 */
+		memcpy(code + 1, &rel, sizeof(rel));
 	}
 }
 
