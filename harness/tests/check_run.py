@@ -329,11 +329,13 @@ def mode_regression(harness, suite, baselines):
             print(f"no stored baseline for machine class {cls} in {baselines}: orderings only")
             return
         # p50 only, doubled or worse: on a shared VM a median can move by 60% between
-        # two runs (signal delivery is bimodal here) and the tails by several times.
+        # two runs and the tails by several times; signal delivery here is bimodal
+        # (1.1 or 1.6-2.4 us a run, whatever the extended state in use), so it is
+        # left to the orderings too.
         # Cross-CPU wakeups are left to the orderings above: when the host is busy a
         # vCPU's wakeup IPI can take 6x longer for a whole run (10 -> 65 us seen).
         p = subprocess.run([harness, "compare", "--quantiles", "50", "--effect", "1.0",
-                            "--exclude", "*placement=split*,signal-process", base, out],
+                            "--exclude", "*placement=split*,signal-*", base, out],
                            capture_output=True, text=True)
         print(p.stdout)
         check(p.returncode == 0, f"fresh run slower than the stored baseline {base} (exit {p.returncode})")

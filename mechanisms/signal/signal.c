@@ -18,6 +18,7 @@
  *
  * The handler, the peers and the choice of fences: sigpeer.h.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
@@ -287,8 +288,29 @@ static int signal_setup(struct mech_ctx *ctx)
 	return rc ? rc : check_round(ctx);
 }
 
+/*
+ * Which extended-state components (AVX, AVX-512...) are in use (XINUSE,
+ * XGETBV with ECX = 1): the kernel saves and restores them in every signal
+ * frame, so a process that has touched AVX-512 pays more per delivery.
+ * Returns false where the CPU cannot tell.
+ */
+static bool xstate_in_use(uint64_t *mask)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid_count(0xd, 1, &a, &b, &c, &d) || !(a & (1u << 2)))
+		return false;
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(1));
+	*mask = ((uint64_t)hi << 32) | lo;
+	return true;
+}
+
 static int signal_measure(struct mech_ctx *ctx, struct samples *s)
 {
+	uint64_t xinuse;
+	if (xstate_in_use(&xinuse))
+		report_kv(ctx->report, "xstate_in_use_at_start", "0x%llx (XINUSE: AVX 0x4, AVX-512 0xe0)",
+			  (unsigned long long)xinuse);
 	/* More unsampled rounds than wanted samples means the peer never sleeps. */
 	uint64_t awake_limit = s->cap + s->warmup_target + 1000;
 	int rc = BENCH_OK;
