@@ -5,6 +5,7 @@
 #pragma once
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_failures;
 
@@ -42,6 +43,21 @@ static int check_failures;
 		check_failures++; \
 	} \
 } while (0)
+
+/* Write text to dir/name for a test (a suite, a CSV); exits on failure. Returns the path. */
+static inline const char *check_write_file(const char *dir, const char *name, const char *text)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
 
 #define CHECK_DONE() do { \
 	if (check_failures) \

@@ -11,15 +11,7 @@ static char dir[] = "/tmp/gapbench-test-refs-XXXXXX";
 
 static void write_file(const char *name, const char *text)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fputs(text, f);
-	fclose(f);
+	check_write_file(dir, name, text);
 }
 
 static void clear(void)

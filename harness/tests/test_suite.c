@@ -11,16 +11,7 @@ static char dir[] = "/tmp/gapbench-test-suite-XXXXXX";
 
 static const char *write_suite(const char *name, const char *text)
 {
-	static char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		perror(path);
-		exit(1);
-	}
-	fputs(text, f);
-	fclose(f);
-	return path;
+	return check_write_file(dir, name, text);
 }
 
 static void test_good(void)
