@@ -126,7 +126,7 @@ static json_t *kvm_info(bool hypervisor)
 
 static json_t *tsc_json(const struct tsc_info *t, const struct tsc_overhead *ovh)
 {
-	json_t *o = json_pack("{s:I, s:s, s:I, s:f, s:b, s:b, s:b, s:I, s:I, s:I}",
+	json_t *o = json_pack("{s:I, s:s, s:I, s:f, s:b, s:b, s:b, s:b, s:s, s:I, s:I, s:I}",
 			      "tsc_khz", (json_int_t)t->tsc_khz,
 			      "source", tsc_source_name(t->source),
 			      "calibrated_khz", (json_int_t)t->calibrated_khz,
@@ -134,6 +134,8 @@ static json_t *tsc_json(const struct tsc_info *t, const struct tsc_overhead *ovh
 			      "invariant_cpuid", t->invariant,
 			      "constant_tsc", t->constant_tsc_flag,
 			      "nonstop_tsc", t->nonstop_tsc_flag,
+			      "rdtscp", t->rdtscp,
+			      "end_probe", tsc_probe_kind(),
 			      "cpuid_15h_khz", (json_int_t)t->cpuid15_khz,
 			      "cpuid_16h_khz", (json_int_t)t->cpuid16_khz,
 			      "perf_mmap_khz", (json_int_t)t->perf_mmap_khz);

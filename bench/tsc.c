@@ -29,6 +29,31 @@ const char *tsc_source_name(enum tsc_source src)
 	return "none";
 }
 
+/* false until the constructor has looked: the fallback probe is always safe */
+bool tsc_have_rdtscp;
+
+static bool cpu_has_rdtscp(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid_max(0x80000000u, NULL) >= 0x80000001u && __get_cpuid(0x80000001u, &a, &b, &c, &d) &&
+	       ((d >> 27) & 1);
+}
+
+__attribute__((constructor)) static void tsc_choose_probe(void)
+{
+	tsc_have_rdtscp = cpu_has_rdtscp();
+}
+
+void tsc_force_no_rdtscp(void)
+{
+	tsc_have_rdtscp = false;
+}
+
+const char *tsc_probe_kind(void)
+{
+	return tsc_have_rdtscp ? "rdtscp;lfence" : "lfence;rdtsc;lfence";
+}
+
 uint64_t tsc_cycles_to_ns(uint64_t cycles, uint64_t tsc_khz)
 {
 	if (tsc_khz == 0)
@@ -152,14 +177,9 @@ int tsc_init(struct tsc_info *info, unsigned calib_ms, char *why, size_t why_len
 
 	if (max_ext >= 0x80000007u && __get_cpuid(0x80000007u, &a, &b, &c, &d))
 		info->invariant = (d >> 8) & 1;
-	if (max_ext >= 0x80000001u && __get_cpuid(0x80000001u, &a, &b, &c, &d))
-		info->rdtscp = (d >> 27) & 1;
+	info->rdtscp = cpu_has_rdtscp();
 	info->constant_tsc_flag = cpuinfo_has_flag("constant_tsc");
 	info->nonstop_tsc_flag = cpuinfo_has_flag("nonstop_tsc");
-	if (!info->rdtscp) {
-		snprintf(why, why_len, "the CPU has no rdtscp instruction");
-		return -1;
-	}
 	if (max_leaf >= 0x15 && __get_cpuid(0x15, &a, &b, &c, &d))
 		info->cpuid15_khz = tsc_khz_from_cpuid15(a, b, c);
 	if (max_leaf >= 0x16 && __get_cpuid(0x16, &a, &b, &c, &d))

@@ -2,7 +2,8 @@
  * TSC probes and the time base every measurement uses.
  *
  * tsc_start() / tsc_end() are the fenced reads that bracket a measured
- * operation: `lfence; rdtsc` before, `rdtscp; lfence` after, so that neither
+ * operation: `lfence; rdtsc` before, `rdtscp; lfence` after (`lfence; rdtsc;
+ * lfence` on CPUs without rdtscp), so that neither
  * the operation nor later instructions leak across the reads. cpuid is never
  * used as a fence: it traps to the hypervisor inside a VM.
  */
@@ -18,21 +19,46 @@ static inline uint64_t tsc_start(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/*
+ * Some CPUs (seen: a VM on AMD EPYC whose hypervisor hides the flag) have no
+ * rdtscp. There the end probe is `lfence; rdtsc; lfence`: the leading lfence
+ * waits for the measured instructions as rdtscp would. Chosen once per
+ * process from CPUID (tsc.c); tsc_probe_kind() names the pair in use.
+ */
+extern bool tsc_have_rdtscp;
+
 static inline uint64_t tsc_end(void)
 {
 	uint32_t lo, hi, aux;
-	__asm__ volatile("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+	if (__builtin_expect(tsc_have_rdtscp, 1))
+		__asm__ volatile("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+	else
+		__asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
 	return ((uint64_t)hi << 32) | lo;
 }
 
-/* rdtscp also returns IA32_TSC_AUX, which Linux sets to (node << 12 | cpu). */
+/*
+ * rdtscp also returns IA32_TSC_AUX, which Linux sets to (node << 12 | cpu).
+ * Without rdtscp, *cpu is UINT_MAX (unknown): callers that need the CPU ask
+ * the kernel outside the timed span.
+ */
 static inline uint64_t tsc_end_cpu(unsigned *cpu)
 {
 	uint32_t lo, hi, aux;
-	__asm__ volatile("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
-	*cpu = aux & 0xfff;
+	if (__builtin_expect(tsc_have_rdtscp, 1)) {
+		__asm__ volatile("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+		*cpu = aux & 0xfff;
+	} else {
+		__asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) : : "memory");
+		*cpu = ~0u;
+	}
 	return ((uint64_t)hi << 32) | lo;
 }
+
+/* "rdtscp;lfence" or "lfence;rdtsc;lfence": the end probe this process uses. */
+const char *tsc_probe_kind(void);
+/* Tests: use the fallback end probe even where rdtscp exists. */
+void tsc_force_no_rdtscp(void);
 
 enum tsc_source {
 	TSC_SRC_NONE = 0,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -25,6 +26,10 @@ static void on_signal(int sig)
 	struct sig_shared *sh = g_sh;
 
 	(void)sig;
+	if (cpu == ~0u) {   /* no rdtscp: ask the kernel, after the stamp */
+		int c = sched_getcpu();
+		cpu = c < 0 ? ~0u : (unsigned)c;
+	}
 	atomic_store_explicit(&sh->stamp_cycles, t, memory_order_relaxed);
 	atomic_store_explicit(&sh->handler_cpu, cpu, memory_order_relaxed);
 	atomic_fetch_add_explicit(&sh->delivered, 1, memory_order_release);
