@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "loadgen.h"
 #include "mechanism.h"
+#include "registry.h"
 #include "suite.h"
 
 static void print_opts(const struct opt_desc *t, const char *indent)
@@ -45,13 +46,21 @@ static void list_mechanisms(void)
 	printf("Mechanisms (suite key `mechanism`):\n");
 	for (size_t i = 0; mechanism_at(i); i++) {
 		const struct mechanism_ops *m = mechanism_at(i);
-		printf("\n  %s: %s (records %s)", m->name, m->help, m->unit == SAMPLE_CYCLES ? "TSC cycles" : "ns");
+		printf("\n  %s: %s", m->name, m->help);
 		print_flags(m->flags);
-		printf("\n    variants (suite key `variant`, first is the default):\n");
-		for (int v = 0; m->variants[v].name; v++)
-			printf("      %-16s %s\n", m->variants[v].name, m->variants[v].help);
+		printf("\n    variants (suite key `variant`, first is the default), each with what it records:\n");
+		for (unsigned v = 0; m->variants[v].name; v++) {
+			const struct variant_desc *vd = &m->variants[v];
+			printf("      %-16s [%s]", vd->name, sample_unit_name(experiment_unit(m, v)));
+			print_flags(vd->flags);
+			printf(" %s\n", vd->help);
+			if (vd->opts && vd->opts->name) {
+				printf("        options of %s:\n", vd->name);
+				print_opts(vd->opts, "          ");
+			}
+		}
 		if (m->opts && m->opts->name) {
-			printf("    options:\n");
+			printf("    options of every variant:\n");
 			print_opts(m->opts, "      ");
 		}
 	}

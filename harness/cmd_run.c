@@ -153,7 +153,8 @@ static void run_one(struct run_state *st, size_t idx)
 	if (r.status == CS_OK) {
 		char why[256];
 		const struct tsc_overhead *o = &r.sh->overhead;
-		uint64_t sub = (cs->mech->flags & MECH_SUBTRACT_PROBE_OVERHEAD) && o->stable ? o->min_cycles : 0;
+		unsigned flags = experiment_flags(cs->mech, (unsigned)cs->variant);
+		uint64_t sub = (flags & MECH_SUBTRACT_PROBE_OVERHEAD) && o->stable ? o->min_cycles : 0;
 		if (results_compute(&r.sh->s, st->env.tsc->tsc_khz, sub, &stats, why, sizeof(why)) == 0) {
 			have = true;
 		} else {
@@ -234,7 +235,8 @@ static void print_references(const struct run_state *st)
 				"here/paper", "in time", "reference");
 		any = true;
 		const struct mechanism_ops *m = mechanism_find(r->mechanism);
-		if (m && (m->flags & MECH_NEEDS_KVM))
+		int v = m ? mechanism_variant_index(m, r->variant) : -1;
+		if (v >= 0 && (experiment_flags(m, (unsigned)v) & MECH_NEEDS_KVM))
 			kvm_rows = true;
 		double ratio = atof(r->ref_ratio), paper = atof(r->ref_value);
 		char here[32], ppr[32];

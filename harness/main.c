@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "config.h"
 #include "gapbench_version.h"
+#include "suite.h"
 
 static void usage(FILE *f)
 {
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
+	registry_seal(case_settings_opts, case_special_keys);
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)

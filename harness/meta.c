@@ -1,6 +1,7 @@
 #include "meta.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,11 +26,22 @@ static json_t *rtenv_json(const struct rtenv_state *rt)
 			 "timer_slack_ns", rt_item(&rt->timer_slack));
 }
 
+/* Text facts as strings; numbers as {"value": V, "unit": U} (a non-finite real is null). */
 static json_t *report_json(const struct report *r)
 {
 	json_t *o = json_object();
-	for (unsigned i = 0; i < r->count; i++)
-		json_object_set_new(o, r->items[i].key, json_text(r->items[i].val));
+	for (unsigned i = 0; i < r->count; i++) {
+		const struct report_item *it = &r->items[i];
+		json_t *v;
+		if (it->type == REPORT_INT)
+			v = json_pack("{s:I, s:o}", "value", (json_int_t)it->i, "unit", json_text(it->unit));
+		else if (it->type == REPORT_REAL)
+			v = json_pack("{s:o, s:o}", "value", isfinite(it->d) ? json_real(it->d) : json_null(),
+				      "unit", json_text(it->unit));
+		else
+			v = json_text(it->val);
+		json_object_set_new(o, it->key, v ? v : json_text("(could not be encoded)"));
+	}
 	if (r->dropped)
 		json_object_set_new(o, "_dropped_items", json_integer(r->dropped));
 	return o;

@@ -111,8 +111,9 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 	rtenv_apply(&req, &sh->rt);
 	tsc_measure_overhead(&sh->overhead, 5, 2000);
 
+	const struct experiment_ops ex = experiment_ops(cs->mech, (unsigned)cs->variant);
 	struct mech_ctx ctx = {
-		.ops = cs->mech, .variant = (unsigned)cs->variant,
+		.ops = cs->mech, .exp = &cs->mech->variants[cs->variant], .variant = (unsigned)cs->variant,
 		.variant_name = cs->mech->variants[cs->variant].name,
 		.cfg = cs->mech_cfg, .cpu = cpu, .peer_cpu = peer, .priority = (int)cs->set.priority, .mlock = cs->set.mlock,
 		.timeout_ns = (uint64_t)cs->set.timeout_s * 1000000000u, .tsc = env->tsc,
@@ -122,9 +123,14 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 		.ops = cs->load, .cfg = cs->load_cfg, .cpu = peer, .case_cpu = cpu, .tsc = env->tsc, .report = &sh->load_report,
 	};
 	int rc = BENCH_OK;
+	if (cs->mech->priv_size) {
+		ctx.priv = calloc(1, cs->mech->priv_size);
+		if (!ctx.priv)
+			rc = mech_why(&ctx, BENCH_FAIL, "cannot allocate %zu bytes of mechanism state", cs->mech->priv_size);
+	}
 	sh->phase = PHASE_PROBE;
-	if (cs->mech->probe)
-		rc = cs->mech->probe(&ctx);
+	if (rc == BENCH_OK && ex.probe)
+		rc = ex.probe(&ctx);
 	if (rc == BENCH_OK && cs->load) {
 		sh->phase = PHASE_LOAD_START;
 		if (cs->load->probe)
@@ -141,8 +147,8 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 	}
 	if (rc == BENCH_OK) {
 		sh->phase = PHASE_SETUP;
-		if (cs->mech->setup)
-			rc = cs->mech->setup(&ctx);
+		if (ex.setup)
+			rc = ex.setup(&ctx);
 	}
 	if (rc == BENCH_OK) {
 		samples_prefault(&sh->s);
@@ -153,14 +159,15 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 		sh->phase = PHASE_MEASURE;
 		uint64_t t0 = now_ns();
 		pmu_start(&sh->pmu);
-		rc = cs->mech->measure(&ctx, &sh->s);
+		rc = ex.measure(&ctx, &sh->s);
 		pmu_stop(&sh->pmu);
 		sh->measure_ns = now_ns() - t0;
 		pmu_close(&sh->pmu);
 	}
 	sh->phase = PHASE_TEARDOWN;
-	if (cs->mech->teardown)
-		cs->mech->teardown(&ctx);
+	if (ex.teardown)
+		ex.teardown(&ctx);
+	free(ctx.priv);
 	if (cs->load) {
 		sh->phase = PHASE_LOAD_STOP;
 		if (cs->load->stop(&lctx) != BENCH_OK && rc == BENCH_OK) {
@@ -253,7 +260,7 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	uint64_t t_start = now_ns();
 	char why[256];
 	if (resolve_cpus(&cs->set, &r->cpu, &r->peer_cpu, why, sizeof(why)) ||
-	    check_needs(cs->mech->flags | (cs->load ? cs->load->flags : 0), r->cpu, r->peer_cpu, why, sizeof(why))) {
+	    check_needs(experiment_flags(cs->mech, (unsigned)cs->variant) | (cs->load ? cs->load->flags : 0), r->cpu, r->peer_cpu, why, sizeof(why))) {
 		r->status = CS_SKIP;
 		snprintf(r->status_text, sizeof(r->status_text), "skip: %s", why);
 		return;
@@ -283,7 +290,7 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	r->sh->s.v = (uint64_t *)(r->sh + 1);
 	r->sh->s.cap = n;
 	r->sh->s.warmup_target = (uint64_t)cs->set.warmup;
-	r->sh->s.unit = cs->mech->unit;
+	r->sh->s.unit = experiment_unit(cs->mech, (unsigned)cs->variant);
 
 	fflush(NULL);
 	pid_t pid = fork();

@@ -37,7 +37,7 @@ const struct opt_desc case_settings_opts[] = {
 };
 
 /* Keys with their own meaning in a [[case]] table. */
-static const char *const special_keys[] = { "name", "mechanism", "variant", "load", "load_opts", "pmu", NULL };
+const char *const case_special_keys[] = { "name", "mechanism", "variant", "load", "load_opts", "pmu", NULL };
 
 struct ctx {
 	const char *path;
@@ -62,8 +62,8 @@ static int fail(struct ctx *c, int line, const char *key, const char *fmt, ...)
 
 static bool is_special(const char *key)
 {
-	for (int i = 0; special_keys[i]; i++)
-		if (strcmp(special_keys[i], key) == 0)
+	for (int i = 0; case_special_keys[i]; i++)
+		if (strcmp(case_special_keys[i], key) == 0)
 			return true;
 	return false;
 }
@@ -132,37 +132,73 @@ struct member {
 	bool sweep;
 };
 
-/* Route a scalar value of `key` into the case being built. */
+/* Set cs->variant from a scalar `variant` value. */
+static int apply_variant(struct ctx *c, struct case_spec *cs, const struct tval *v)
+{
+	if (v->type != TV_STRING)
+		return fail(c, v->line, "variant", "expected string, got %s", tval_type_name(v->type));
+	int idx = mechanism_variant_index(cs->mech, v->u.s);
+	if (idx < 0) {
+		char known[512] = "";
+		size_t used = 0;
+		for (int i = 0; cs->mech->variants[i].name && used < sizeof(known); i++)
+			used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
+						 i ? ", " : "", cs->mech->variants[i].name);
+		return fail(c, v->line, "variant", "mechanism '%s' has no variant '%s' (known: %s)",
+			    cs->mech->name, v->u.s, known);
+	}
+	cs->variant = idx;
+	return 0;
+}
+
+/* "a, b, c" of the experiment's options. */
+static void experiment_names(const struct mechanism_ops *m, unsigned variant, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; experiment_opt_at(m, variant, i) && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", experiment_opt_at(m, variant, i)->name);
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
+}
+
+/* The variants of m that have an option of this name, "a, b" (empty: none). */
+static void variants_with(const struct mechanism_ops *m, const char *key, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned v = 0; m->variants[v].name && used < len; v++)
+		if (opt_find(m->variants[v].opts, key)) {
+			int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", m->variants[v].name);
+			if (w < 0)
+				return;
+			used += (size_t)w;
+		}
+}
+
+/* Route a scalar value of `key` (not `variant`) into the case being built. */
 static int apply_member(struct ctx *c, struct case_spec *cs, const char *key, const struct tval *v)
 {
-	if (strcmp(key, "variant") == 0) {
-		if (v->type != TV_STRING)
-			return fail(c, v->line, key, "expected string, got %s", tval_type_name(v->type));
-		int idx = mechanism_variant_index(cs->mech, v->u.s);
-		if (idx < 0) {
-			char known[512] = "";
-			size_t used = 0;
-			for (int i = 0; cs->mech->variants[i].name && used < sizeof(known); i++)
-				used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
-							 i ? ", " : "", cs->mech->variants[i].name);
-			return fail(c, v->line, key, "mechanism '%s' has no variant '%s' (known: %s)",
-				    cs->mech->name, v->u.s, known);
-		}
-		cs->variant = idx;
-		return 0;
-	}
 	const struct opt_desc *d = opt_find(case_settings_opts, key);
 	if (d)
 		return set_opt(c, d, &cs->set, v, key);
-	d = opt_find(cs->mech->opts, key);
+	d = experiment_opt_find(cs->mech, (unsigned)cs->variant, key);
 	if (d)
 		return set_opt(c, d, cs->mech_cfg, v, key);
-	char known_set[512], known_mech[512];
+	const char *vname = cs->mech->variants[cs->variant].name;
+	char mine[512], others[256];
+	experiment_names(cs->mech, (unsigned)cs->variant, mine, sizeof(mine));
+	variants_with(cs->mech, key, others, sizeof(others));
+	if (others[0])
+		return fail(c, v->line, key, "option of %s variant(s) %s, not of variant '%s' (its options: %s)",
+			    cs->mech->name, others, vname, mine[0] ? mine : "none");
+	char known_set[512];
 	names_of(case_settings_opts, known_set, sizeof(known_set));
-	names_of(cs->mech->opts, known_mech, sizeof(known_mech));
-	return fail(c, v->line, key, "unknown key for mechanism '%s' (case keys: name, variant, load, load_opts, pmu, %s; "
-		    "options of %s: %s)", cs->mech->name, known_set, cs->mech->name,
-		    known_mech[0] ? known_mech : "none");
+	return fail(c, v->line, key, "unknown key for mechanism '%s' variant '%s' (case keys: name, variant, load, "
+		    "load_opts, pmu, %s; options of %s: %s)", cs->mech->name, vname, known_set, vname,
+		    mine[0] ? mine : "none");
 }
 
 static void append(char *buf, size_t len, const char *fmt, ...) BENCH_PRINTF(3, 4);
@@ -305,17 +341,32 @@ static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 	cs.mech = mech;
 	cs.set = *defaults;
 	cs.mech_cfg = calloc(1, mech->cfg_size ? mech->cfg_size : 1);
-	char why[256];
 	if (!cs.mech_cfg)
 		return fail(c, tbl->line, NULL, "out of memory");
-	if (opt_apply_defaults(mech->opts, cs.mech_cfg, why, sizeof(why))) {
-		free(cs.mech_cfg);
+
+	/* the variant first: which options exist depends on it */
+	const struct tval *name = tval_get(tbl, "name");
+	bool variant_named = false;
+	for (size_t i = 0; i < nm; i++) {
+		if (strcmp(m[i].node->key, "variant") != 0)
+			continue;
+		const struct tval *v = m[i].sweep ? &m[i].node->items[pick[i]] : m[i].node;
+		if (apply_variant(c, &cs, v)) {
+			case_free(&cs);
+			return -1;
+		}
+		/* an explicit name stands alone unless the variant is swept */
+		variant_named = m[i].sweep || !name;
+	}
+	char why[256];
+	const struct opt_desc *vopts = mech->variants[cs.variant].opts;
+	if (opt_apply_defaults(mech->opts, cs.mech_cfg, why, sizeof(why)) ||
+	    opt_apply_defaults(vopts, cs.mech_cfg, why, sizeof(why))) {
+		case_free(&cs);
 		return fail(c, tbl->line, "mechanism", "internal: %s", why);
 	}
 
-	const struct tval *name = tval_get(tbl, "name");
 	char suffix[256] = "";
-	bool variant_named = false;
 	for (size_t i = 0; i < nm; i++) {
 		const struct tval *v = m[i].sweep ? &m[i].node->items[pick[i]] : m[i].node;
 		const char *key = m[i].node->key;
@@ -323,16 +374,15 @@ static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 			case_free(&cs);
 			return fail(c, v->line, key, "a swept list holds scalars, not a %s", tval_type_name(v->type));
 		}
+		if (strcmp(key, "variant") == 0)
+			continue;
 		if (apply_member(c, &cs, key, v)) {
 			case_free(&cs);
 			return -1;
 		}
 		if (strcmp(key, "reference") == 0)
 			cs.ref_line = v->line;
-		if (strcmp(key, "variant") == 0) {
-			/* an explicit name stands alone unless the variant is swept */
-			variant_named = m[i].sweep || !name;
-		} else if (m[i].sweep) {
+		if (m[i].sweep) {
 			char val[128];
 			scalar_text(v, val, sizeof(val));
 			append(suffix, sizeof(suffix), "-%s=%s", key, val);
@@ -347,7 +397,8 @@ static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 	}
 	sanitize_name(cs.name);
 
-	for (const struct opt_desc *d = mech->opts; d && d->name; d++) {
+	const struct opt_desc *d;
+	for (size_t i = 0; (d = experiment_opt_at(mech, (unsigned)cs.variant, i)); i++) {
 		char val[OPT_STR_MAX];
 		opt_format(d, cs.mech_cfg, val, sizeof(val));
 		append(cs.params, sizeof(cs.params), "%s%s=%s", cs.params[0] ? " " : "", d->name, val);

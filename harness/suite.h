@@ -13,6 +13,7 @@
 #include "mechanism.h"
 #include "pmu.h"
 #include "refs.h"
+#include "registry.h"
 
 /* More cases than this in one suite is a mistake in a sweep, not a plan. */
 #define SUITE_MAX_CASES 10000
@@ -32,6 +33,8 @@ struct case_settings {
 	int ref_stat;                 /* enum ref_stat: which statistic stands beside it */
 };
 extern const struct opt_desc case_settings_opts[];
+/* Keys with their own meaning in a [[case]] table (name, mechanism, variant, load, load_opts, pmu). */
+extern const char *const case_special_keys[];
 
 struct case_spec {
 	char name[160];

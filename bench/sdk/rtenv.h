@@ -38,5 +38,3 @@ void rtenv_release(struct rtenv_state *st);
 /* Pin and prioritise the calling thread (peers use this). Returns 0 or errno. */
 int rtenv_pin_self(int cpu);
 int rtenv_fifo_self(int priority);
-/* Number of CPUs this process may run on. */
-int rtenv_online_cpus(void);

@@ -12,9 +12,13 @@
 #include <stdint.h>
 
 enum sample_unit {
-	SAMPLE_CYCLES = 0,   /* TSC deltas */
-	SAMPLE_NS = 1,       /* nanoseconds (clock_gettime based mechanisms) */
+	SAMPLE_UNIT_DEFAULT = 0,   /* in a variant: the mechanism's; in a mechanism: cycles */
+	SAMPLE_CYCLES = 1,         /* TSC deltas */
+	SAMPLE_NS = 2,             /* nanoseconds (clock_gettime based mechanisms) */
 };
+
+/* "cycles" or "ns" */
+const char *sample_unit_name(enum sample_unit u);
 
 struct samples {
 	uint64_t *v;              /* cap entries */

@@ -35,9 +35,8 @@ struct loadgen_ops {
 
 int load_why(struct load_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
 
+/* Called by LOADGEN_REGISTER before main(); the registry (harness) checks the table. */
 void loadgen_register(const struct loadgen_ops *ops);
-const struct loadgen_ops *loadgen_find(const char *name);
-const struct loadgen_ops *loadgen_at(size_t i);
 
 #define LOADGEN_REGISTER(ops_var) \
 	__attribute__((constructor)) static void register_##ops_var(void) \

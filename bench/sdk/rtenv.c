@@ -39,14 +39,6 @@ int rtenv_fifo_self(int priority)
 	return sched_setscheduler(0, priority > 0 ? SCHED_FIFO : SCHED_OTHER, &sp) == 0 ? 0 : errno;
 }
 
-int rtenv_online_cpus(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) != 0)
-		return 1;
-	return CPU_COUNT(&set);
-}
-
 void rtenv_apply(const struct rtenv_request *req, struct rtenv_state *st)
 {
 	memset(st, 0, sizeof(*st));

@@ -1,7 +1,9 @@
 /*
  * The one interface: every mechanism is a folder under mechanisms/ holding
- * one struct mechanism_ops, registered by MECHANISM_REGISTER(). The harness
- * runs each case in its own child process:
+ * one struct mechanism_ops, registered by MECHANISM_REGISTER(). A variant is
+ * an experiment: it may carry its own options, unit, flags and ops; where it
+ * leaves one out, the mechanism's is used. The harness runs each case in its
+ * own child process:
  *
  *   probe()    can it run here? (no side effects; NULL = always)
  *   setup()    untimed: spawn peers, open fds, prefault, sync checks
@@ -11,6 +13,12 @@
  * probe/setup/measure return BENCH_OK, BENCH_SKIP (with the reason in
  * ctx->why: the machine cannot run it, which is data, not an error) or
  * BENCH_FAIL (reason in ctx->why).
+ *
+ * State lives in ctx->priv: the harness allocates priv_size zeroed bytes
+ * before probe() and frees them after teardown(). No file-scope state.
+ *
+ * Smallest mechanism: mechanisms/null/. Smallest with several experiments,
+ * each with its own option and unit: mechanisms/selftest/.
  */
 #pragma once
 #include <stdbool.h>
@@ -22,7 +30,7 @@
 #include "samples.h"
 #include "tsc.h"
 
-#define MECHANISM_ABI_VERSION 1
+#define MECHANISM_ABI_VERSION 2
 
 enum bench_rc { BENCH_OK = 0, BENCH_SKIP = 1, BENCH_FAIL = -1 };
 
@@ -31,21 +39,33 @@ enum mech_flags {
 	MECH_NEEDS_2CPUS = 1u << 1,
 	MECH_NEEDS_KVM = 1u << 2,
 	MECH_NEEDS_KMOD = 1u << 3,
-	/* The parent subtracts the measured probe overhead (min) from each sample. */
+	/* The parent subtracts the measured probe overhead (min) from each sample:
+	   for experiments whose every sample is one span between tsc_start() and tsc_end(). */
 	MECH_SUBTRACT_PROBE_OVERHEAD = 1u << 4,
 };
 
+struct mech_ctx;
+
+/* An experiment. Every field but name and help is optional. */
 struct variant_desc {
 	const char *name;
 	const char *help;
+	unsigned flags;                        /* added to the mechanism's flags */
+	enum sample_unit unit;                 /* SAMPLE_UNIT_DEFAULT: the mechanism's */
+	const struct opt_desc *opts;           /* this experiment's options, beside the mechanism's own */
+	int (*probe)(struct mech_ctx *ctx);    /* each NULL: the mechanism's */
+	int (*setup)(struct mech_ctx *ctx);
+	int (*measure)(struct mech_ctx *ctx, struct samples *s);
+	void (*teardown)(struct mech_ctx *ctx);
 };
 
 struct mech_ctx {
 	const struct mechanism_ops *ops;
+	const struct variant_desc *exp;  /* the case's experiment (ops->variants[variant]) */
 	unsigned variant;              /* index into ops->variants */
 	const char *variant_name;
 	void *cfg;                     /* ops->cfg_size bytes, filled from opts */
-	void *priv;                    /* the mechanism's own state */
+	void *priv;                    /* ops->priv_size zeroed bytes: the mechanism's own state */
 	int cpu;                       /* CPU of the measuring thread, -1 = unpinned */
 	int peer_cpu;                  /* CPU for peers, -1 = unpinned */
 	int priority;                  /* SCHED_FIFO priority, 0 = SCHED_OTHER */
@@ -61,12 +81,13 @@ struct mech_ctx {
 struct mechanism_ops {
 	const char *name;
 	unsigned abi_version;
-	unsigned flags;
+	unsigned flags;                        /* enum mech_flags, for every experiment */
 	const char *help;
 	const struct variant_desc *variants;   /* NULL-name terminated, at least one */
-	const struct opt_desc *opts;           /* may be NULL */
-	size_t cfg_size;
-	enum sample_unit unit;                 /* what measure() records */
+	const struct opt_desc *opts;           /* options of every experiment; may be NULL */
+	size_t cfg_size;                       /* one struct holds every experiment's options */
+	size_t priv_size;                      /* ctx->priv */
+	enum sample_unit unit;                 /* what measure() records; SAMPLE_UNIT_DEFAULT = cycles */
 	int (*probe)(struct mech_ctx *ctx);
 	int (*setup)(struct mech_ctx *ctx);
 	int (*measure)(struct mech_ctx *ctx, struct samples *s);
@@ -78,11 +99,8 @@ int mech_why(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3,
 /* Same, appending ": strerror(errno)". */
 int mech_why_errno(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
 
+/* Called by MECHANISM_REGISTER before main(); the registry (harness) checks the tables. */
 void mechanism_register(const struct mechanism_ops *ops);
-const struct mechanism_ops *mechanism_find(const char *name);
-/* Iterate in name order: i from 0 until NULL. */
-const struct mechanism_ops *mechanism_at(size_t i);
-int mechanism_variant_index(const struct mechanism_ops *ops, const char *name);
 
 #define MECHANISM_REGISTER(ops_var) \
 	__attribute__((constructor)) static void register_##ops_var(void) \

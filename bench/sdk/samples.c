@@ -12,3 +12,8 @@ void samples_prefault(struct samples *s)
 	if (s->cap)
 		v[s->cap - 1] = 0;
 }
+
+const char *sample_unit_name(enum sample_unit u)
+{
+	return u == SAMPLE_NS ? "ns" : "cycles";
+}
