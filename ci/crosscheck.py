@@ -14,7 +14,6 @@ back to back, ROUNDS times (default 3), and compares the medians:
 Prints one line per comparison; exits 1 when one is outside its bound (a
 comparison whose tool is missing is reported and not counted).
 """
-import csv
 import os
 import re
 import shutil
@@ -22,6 +21,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plots"))
+import gbresults as gb  # noqa: E402
 
 SUITES = {
     "syscall": '[defaults]\nsamples = 1000000\npriority = 80\n[[case]]\nmechanism = "syscall"\nvariant = "getppid"\n',
@@ -36,9 +38,9 @@ def run_case(harness, kind, tmp):
     with open(suite, "w") as f:
         f.write(SUITES[kind])
     shutil.rmtree(out, ignore_errors=True)
-    subprocess.run([harness, "run", suite, "--out", out], capture_output=True, stdin=subprocess.DEVNULL)
-    with open(os.path.join(out, "summary.csv"), newline="") as f:
-        return {r["case"]: float(r["p50_ns"]) for r in csv.DictReader(f) if r["status"] == "ok"}
+    gb.run(harness, suite, out)
+    rows = gb.rows_by_case(out)
+    return {c: gb.stat(rows, c) for c in rows if gb.ok(rows, c)}
 
 
 def perf_ns(args):

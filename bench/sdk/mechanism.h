@@ -21,6 +21,7 @@
  * each with its own option and unit: mechanisms/selftest/.
  */
 #pragma once
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +99,13 @@ struct mechanism_ops {
 int mech_why(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
 /* Same, appending ": strerror(errno)". */
 int mech_why_errno(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
+
+/*
+ * The one formatter behind every "why" buffer (mech_why, load_why, and a
+ * mechanism's own, such as a VMM's): vsnprintf into buf, with ": strerror"
+ * of the errno at entry appended when with_errno. Returns rc.
+ */
+int bench_vwhy(char *buf, size_t len, int rc, bool with_errno, const char *fmt, va_list ap) BENCH_PRINTF(5, 0);
 
 /* Called by MECHANISM_REGISTER before main(); the registry (harness) checks the tables. */
 void mechanism_register(const struct mechanism_ops *ops);

@@ -10,6 +10,13 @@
 #include <sys/types.h>
 #include "mechanism.h"
 
+/*
+ * How long a mechanism waits for a peer to say it is ready, and for a peer
+ * told to stop to exit before it is killed: the same for every mechanism.
+ */
+#define PEER_READY_TIMEOUT_MS 5000
+#define PEER_REAP_TIMEOUT_MS 2000
+
 /* Start fn(arg) on a new thread pinned to ctx->peer_cpu at ctx->priority. */
 int peer_thread_start(struct mech_ctx *ctx, pthread_t *tid, void *(*fn)(void *), void *arg);
 /*

@@ -8,8 +8,7 @@
 #include "loadgen.h"
 #include "mechanism.h"
 
-static int vwhy(char *buf, size_t len, int rc, bool with_errno, const char *fmt, va_list ap) BENCH_PRINTF(5, 0);
-static int vwhy(char *buf, size_t len, int rc, bool with_errno, const char *fmt, va_list ap)
+int bench_vwhy(char *buf, size_t len, int rc, bool with_errno, const char *fmt, va_list ap)
 {
 	int saved = errno;
 	int w = vsnprintf(buf, len, fmt, ap);
@@ -22,7 +21,7 @@ int mech_why(struct mech_ctx *ctx, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vwhy(ctx->why, sizeof(ctx->why), rc, false, fmt, ap);
+	bench_vwhy(ctx->why, sizeof(ctx->why), rc, false, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -31,7 +30,7 @@ int mech_why_errno(struct mech_ctx *ctx, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vwhy(ctx->why, sizeof(ctx->why), rc, true, fmt, ap);
+	bench_vwhy(ctx->why, sizeof(ctx->why), rc, true, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -40,7 +39,7 @@ int load_why(struct load_ctx *ctx, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vwhy(ctx->why, sizeof(ctx->why), rc, false, fmt, ap);
+	bench_vwhy(ctx->why, sizeof(ctx->why), rc, false, fmt, ap);
 	va_end(ap);
 	return rc;
 }

@@ -15,6 +15,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "plots"))
+import gbresults as gb  # noqa: E402
+
 DESIGN_COLUMNS = ["case", "mechanism", "variant", "load", "status", "samples", "min_ns", "p50_ns",
                   "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns", "stddev_ns", "min_cycles",
                   "p50_cycles", "ref_value", "ref_unit", "ref_ratio"]
@@ -30,16 +33,11 @@ def check(cond, msg):
 
 def run_suite(harness, suite, out):
     t0 = time.monotonic()
-    p = subprocess.run([harness, "run", suite, "--out", out], capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL)
-    sys.stderr.write(p.stderr)
+    p = gb.run(harness, suite, out, echo_stderr=True)
     return p.returncode, time.monotonic() - t0
 
 
-def read_summary(out):
-    with open(os.path.join(out, "summary.csv"), newline="") as f:
-        reader = csv.DictReader(f)
-        return reader.fieldnames, list(reader)
+read_summary = gb.read_summary
 
 
 def expected_cases(harness, suite):
