@@ -75,6 +75,11 @@ static const struct bad_case bad[] = {
 	{ "load.toml", "[[case]]\nmechanism = \"null\"\nload = \"volcano\"\n", "load.toml:3: key 'load': no load generator 'volcano'" },
 	{ "float.toml", "[[case]]\nmechanism = \"null\"\nsamples = 1.5\n", "float.toml:3: key 'samples': expected int, got float" },
 	{ "nested.toml", "[[case]]\nmechanism = \"null\"\nsamples = [[1]]\n", "nested.toml:3: key 'samples': a swept list holds scalars" },
+	/* an experiment's option on another experiment: named with the variant that lacks it, key before variant too */
+	{ "other_exp.toml", "[[case]]\nmechanism = \"clock\"\nsleep_ns = 1000\nvariant = \"read\"\n",
+	  "other_exp.toml:3: key 'sleep_ns': option of clock variant(s) sleep, not of variant 'read'" },
+	{ "other_exp_sweep.toml", "[[case]]\nmechanism = \"clock\"\nvariant = [\"sleep\", \"read\"]\nsleep_ns = 1000\n",
+	  "other_exp_sweep.toml:4: key 'sleep_ns': option of clock variant(s) sleep, not of variant 'read'" },
 };
 
 static void test_bad(void)
