@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "compare.h"
@@ -54,12 +56,21 @@ static int load_run(struct run *r, const char *dir)
 	r->col_case = r->col_status = -1;
 	char path[4096], err[512];
 	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "harness compare: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "harness compare: %s: not a results folder (give the folder that holds summary.csv)\n", dir);
+		return -1;
+	}
 	int rc = csv_read_file(path, on_summary, r, err, sizeof(err));
 	if (rc < 0)
 		fprintf(stderr, "harness compare: %s\n", err);
-	else if (rc > 0)
+	else if (rc > 0 || r->col_case < 0)   /* an empty file has no header at all */
 		fprintf(stderr, "harness compare: %s: not a gapbench summary (no case/status columns)\n", path);
-	return rc ? -1 : 0;
+	return rc || r->col_case < 0 ? -1 : 0;
 }
 
 /* A histogram file as growing arrays. */
@@ -108,8 +119,8 @@ static int on_hist(void *arg, char *const *f, int n, long rec)
 	uint64_t lo, hi, count, cum;
 	if (parse_u64(f[0], &lo) || parse_u64(f[1], &hi) || parse_u64(f[2], &count) || parse_u64(f[3], &cum))
 		return 1;
-	/* buckets ascend and do not overlap; the cumulative column adds up */
-	if (lo > hi || (h->n && lo <= h->hi[h->n - 1]) || cum != h->total + count)
+	/* buckets ascend and do not overlap; the cumulative column adds up, without wrapping around */
+	if (lo > hi || (h->n && lo <= h->hi[h->n - 1]) || count > UINT64_MAX - h->total || cum != h->total + count)
 		return 1;
 	h->lo[h->n] = lo;
 	h->hi[h->n] = hi;
@@ -190,7 +201,8 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	char *end;
 	errno = 0;
 	*out = strtod(s, &end);
-	return errno || end == s || *end || *out < lo || *out > hi ? -1 : 0;
+	/* "nan" and "inf" parse, and every comparison with NaN is false: refuse them first */
+	return errno || end == s || *end || !isfinite(*out) || *out < lo || *out > hi ? -1 : 0;
 }
 
 /* "50,90" -> the bits of those entries of compare_quantiles. */
@@ -265,10 +277,15 @@ int cmd_compare(int argc, char **argv)
 		return 2;
 	}
 	struct run base, next;
-	if (load_run(&base, argv[optind]) || load_run(&next, argv[optind + 1]))
+	if (load_run(&base, argv[optind]))
 		return 2;
-	if (next.n == 0) {
-		fprintf(stderr, "harness compare: %s/summary.csv has no cases\n", next.dir);
+	if (load_run(&next, argv[optind + 1])) {
+		free(base.rows);
+		return 2;
+	}
+	const struct run *empty = base.n == 0 ? &base : next.n == 0 ? &next : NULL;
+	if (empty) {
+		fprintf(stderr, "harness compare: %s/summary.csv has no cases\n", empty->dir);
 		free(base.rows);
 		free(next.rows);
 		return 2;

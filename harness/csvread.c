@@ -1,5 +1,7 @@
 #include "csvread.h"
 
+#include "infile.h"
+
 #include <csv.h>
 #include <errno.h>
 #include <stdio.h>
@@ -49,11 +51,9 @@ static void on_record(int term, void *p)
 
 int csv_read_file(const char *path, csv_row_fn fn, void *arg, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
+	FILE *f = infile_open(path, INFILE_MAX_CSV_BYTES, err, err_len);
+	if (!f)
 		return -1;
-	}
 	struct csv_parser cp;
 	if (csv_init(&cp, CSV_STRICT | CSV_APPEND_NULL) != 0) {
 		fclose(f);
@@ -64,7 +64,14 @@ int csv_read_file(const char *path, csv_row_fn fn, void *arg, char *err, size_t 
 	char buf[8192];
 	size_t n;
 	int rc = 0;
+	size_t total = 0;
 	while (!r.stop && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		total += n;
+		if (total > INFILE_MAX_CSV_BYTES) {   /* it grew while we read it */
+			snprintf(err, err_len, "%s: more than the %u bytes a CSV input may have", path, INFILE_MAX_CSV_BYTES);
+			rc = -1;
+			break;
+		}
 		if (csv_parse(&cp, buf, n, on_field, on_record, &r) != n && !r.stop) {
 			snprintf(err, err_len, "%s: %s near record %ld", path, csv_strerror(csv_error(&cp)), r.record + 1);
 			rc = -1;

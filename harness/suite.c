@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infile.h"
 #include "toml_c.h"
 
 const struct opt_desc case_settings_opts[] = {
@@ -233,6 +234,14 @@ static void sanitize_name(char *s)
 			*s = '_';
 }
 
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static int parse_load(struct ctx *c, const struct tval *tbl, struct case_spec *cs)
 {
 	const struct tval *load = tval_get(tbl, "load");
@@ -286,23 +295,20 @@ static int parse_pmu(struct ctx *c, const struct tval *tbl, struct case_spec *cs
 	const struct tval *p = tval_get(tbl, "pmu");
 	if (!p)
 		return 0;
-	if (p->type == TV_STRING) {
-		snprintf(cs->pmu_events[0], PMU_NAME_MAX, "%s", p->u.s);
-		cs->n_pmu = 1;
-		return 0;
-	}
-	if (p->type != TV_ARRAY)
+	const struct tval *one = p->type == TV_STRING ? p : NULL;
+	if (!one && p->type != TV_ARRAY)
 		return fail(c, p->line, "pmu", "expected a list of event names, got %s", tval_type_name(p->type));
-	if (p->count > PMU_MAX_EVENTS)
+	size_t n = one ? 1 : p->count;
+	if (n > PMU_MAX_EVENTS)
 		return fail(c, p->line, "pmu", "at most %d events", PMU_MAX_EVENTS);
-	for (size_t i = 0; i < p->count; i++) {
-		const struct tval *e = &p->items[i];
-		if (e->type != TV_STRING || strlen(e->u.s) >= PMU_NAME_MAX || !e->u.s[0])
+	for (size_t i = 0; i < n; i++) {
+		const struct tval *e = one ? one : &p->items[i];
+		if (e->type != TV_STRING || strlen(e->u.s) >= PMU_NAME_MAX || !e->u.s[0] || has_control(e->u.s))
 			return fail(c, e->line, "pmu", "event names are non-empty strings under %d characters",
 				    PMU_NAME_MAX);
 		snprintf(cs->pmu_events[i], PMU_NAME_MAX, "%s", e->u.s);
 	}
-	cs->n_pmu = (unsigned)p->count;
+	cs->n_pmu = (unsigned)n;
 	return 0;
 }
 
@@ -396,6 +402,11 @@ static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 			    "give the case a shorter name", cs.name, sizeof(cs.name) - 1);
 	}
 	sanitize_name(cs.name);
+	if (strcmp(cs.name, ".") == 0 || strcmp(cs.name, "..") == 0) {
+		case_free(&cs);
+		return fail(c, name ? name->line : tbl->line, "name", "'%s' cannot name a case: it names a folder "
+			    "(case names become file names)", cs.name);
+	}
 
 	const struct opt_desc *d;
 	for (size_t i = 0; (d = experiment_opt_at(mech, (unsigned)cs.variant, i)); i++) {
@@ -429,6 +440,8 @@ static int parse_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 	const struct tval *name = tval_get(tbl, "name");
 	if (name && (name->type != TV_STRING || !name->u.s[0]))
 		return fail(c, name->line, "name", "expected a non-empty string");
+	if (name && has_control(name->u.s))
+		return fail(c, name->line, "name", "a case name holds no control characters");
 
 	struct member *m = calloc(tbl->count + 1, sizeof(*m));
 	size_t *pick = calloc(tbl->count + 1, sizeof(*pick));
@@ -508,6 +521,8 @@ static int parse_suite_table(struct ctx *c, const struct tval *t, struct suite *
 		}
 		if (v->type != TV_STRING)
 			return fail(c, v->line, v->key, "expected string, got %s", tval_type_name(v->type));
+		if (strlen(v->u.s) >= len)
+			return fail(c, v->line, v->key, "longer than %zu bytes", len - 1);
 		snprintf(dst, len, "%s", v->u.s);
 	}
 	return 0;
@@ -540,9 +555,18 @@ int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
 	struct ctx c = { .path = path, .err = err, .err_len = err_len };
 	snprintf(s->path, sizeof(s->path), "%s", path);
 
+	char *text;
+	size_t text_len;
+	if (infile_read(path, INFILE_MAX_SUITE_BYTES, &text, &text_len, err, err_len) != 0)
+		return -1;
 	char perr[512];
 	int pline;
-	struct tval *root = tval_parse_file(path, perr, sizeof(perr), &pline);
+	struct tval *root = tval_parse_text(text, text_len, path, perr, sizeof(perr), &pline);
+	/* the hash of exactly what was parsed */
+	char hex[SHA256_DIGEST_STRING_LENGTH];
+	if (SHA256Data((const uint8_t *)text, text_len, hex))
+		snprintf(s->sha256_hex, sizeof(s->sha256_hex), "%s", hex);
+	free(text);
 	if (!root) {
 		if (pline)
 			snprintf(err, err_len, "%s:%s", path, perr);
@@ -550,9 +574,6 @@ int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
 			snprintf(err, err_len, "%s: %s", path, perr);
 		return -1;
 	}
-	char hex[SHA256_DIGEST_STRING_LENGTH];
-	if (SHA256File(path, hex))
-		snprintf(s->sha256_hex, sizeof(s->sha256_hex), "%s", hex);
 
 	int rc = 0;
 	for (size_t i = 0; i < root->count && !rc; i++) {

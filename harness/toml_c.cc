@@ -23,6 +23,25 @@ char *dup_string(std::string_view s)
 
 void fill(tval *out, const toml::node &n, const char *key);
 
+/* A key or string that C would see cut short, or a key with control characters. */
+struct bad_text {
+	int line, col;
+	const char *what;
+};
+
+bool has_nul(std::string_view s)
+{
+	return s.find('\0') != std::string_view::npos;
+}
+
+bool has_control(std::string_view s)
+{
+	for (unsigned char c : s)
+		if (c < 0x20 || c == 0x7f)
+			return true;
+	return false;
+}
+
 tval *alloc_items(size_t count)
 {
 	if (count == 0)
@@ -43,6 +62,9 @@ void fill(tval *out, const toml::node &n, const char *key)
 		out->items = alloc_items(t->size());
 		for (auto &&[k, v] : *t) {
 			tval *item = &out->items[out->count++];
+			if (has_control(k.str()))
+				throw bad_text{ static_cast<int>(k.source().begin.line), static_cast<int>(k.source().begin.column),
+						"a key holds a NUL or control character" };
 			std::string ks(k.str());
 			fill(item, v, ks.c_str());
 			/* a key's own position is more useful than its value's for errors */
@@ -55,6 +77,8 @@ void fill(tval *out, const toml::node &n, const char *key)
 		for (auto &&v : *a)
 			fill(&out->items[out->count++], v, nullptr);
 	} else if (auto s = n.as_string()) {
+		if (has_nul(s->get()))
+			throw bad_text{ out->line, out->col, "a string holds a NUL character" };
 		out->type = TV_STRING;
 		out->u.s = dup_string(s->get());
 	} else if (auto i = n.as_integer()) {
@@ -83,7 +107,8 @@ void free_node(tval *n)
 
 } // namespace
 
-extern "C" struct tval *tval_parse_file(const char *path, char *err, size_t err_len, int *err_line)
+extern "C" struct tval *tval_parse_text(const char *text, size_t len, const char *path, char *err, size_t err_len,
+				       int *err_line)
 {
 	*err_line = 0;
 	auto *root = static_cast<tval *>(std::calloc(1, sizeof(tval)));
@@ -92,7 +117,7 @@ extern "C" struct tval *tval_parse_file(const char *path, char *err, size_t err_
 		return nullptr;
 	}
 	try {
-		toml::table doc = toml::parse_file(path);
+		toml::table doc = toml::parse(std::string_view(text, len), std::string_view(path));
 		fill(root, doc, nullptr);
 		root->line = root->col = 1;
 		return root;
@@ -101,6 +126,9 @@ extern "C" struct tval *tval_parse_file(const char *path, char *err, size_t err_
 		std::snprintf(err, err_len, "%d:%d: %.*s", *err_line,
 			      static_cast<int>(e.source().begin.column),
 			      static_cast<int>(e.description().size()), e.description().data());
+	} catch (const bad_text &e) {
+		*err_line = e.line;
+		std::snprintf(err, err_len, "%d:%d: %s", e.line, e.col, e.what);
 	} catch (const std::exception &e) {
 		std::snprintf(err, err_len, "%s", e.what());
 	}

@@ -37,10 +37,13 @@ struct tval {
 };
 
 /*
- * Parse a file. On error returns NULL and writes "LINE:COL: description"
- * into err and the line into *err_line.
+ * Parse the text of a file (path: for messages). On error returns NULL and
+ * writes "LINE:COL: description" into err and the line into *err_line. A key
+ * with a NUL or control character, or a string with a NUL, is an error: C
+ * would see only its prefix.
  */
-struct tval *tval_parse_file(const char *path, char *err, size_t err_len, int *err_line);
+struct tval *tval_parse_text(const char *text, size_t len, const char *path, char *err, size_t err_len,
+			     int *err_line);
 void tval_free(struct tval *root);
 
 const char *tval_type_name(enum tval_type t);

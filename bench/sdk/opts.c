@@ -102,6 +102,8 @@ int opt_set_str(const struct opt_desc *d, void *cfg, const char *v, char *why, s
 		snprintf(why, why_len, "string longer than %d characters", OPT_STR_MAX - 1);
 		return -1;
 	}
+	if (d->check && d->check(v, why, why_len) != 0)
+		return -1;
 	memcpy((char *)cfg + d->offset, v, n + 1);
 	return 0;
 }

@@ -30,6 +30,12 @@ struct opt_desc {
 	const char *const *choices; /* OPT_ENUM */
 	const char *unit;           /* shown in help: "us", "pages", ... */
 	const char *help;
+	/*
+	 * OPT_STR: optional check of a value's form, run when the suite is
+	 * loaded (so `harness check` catches it, not setup). Returns 0, or -1
+	 * with why ("expected three percentages like 40,30,20").
+	 */
+	int (*check)(const char *value, char *why, size_t why_len);
 };
 
 #define OPT_INT_FIELD(st, field, dflt, lo, hi, unit_, help_) \
@@ -39,6 +45,10 @@ struct opt_desc {
 	{ .name = #field, .type = OPT_BOOL, .offset = offsetof(st, field), .def = dflt, .help = help_ }
 #define OPT_STR_FIELD(st, field, dflt, help_) \
 	{ .name = #field, .type = OPT_STR, .offset = offsetof(st, field), .def = dflt, .help = help_ }
+/* A string whose form check_fn validates at suite load. */
+#define OPT_STR_CHECKED_FIELD(st, field, dflt, check_fn, help_) \
+	{ .name = #field, .type = OPT_STR, .offset = offsetof(st, field), .def = dflt, .help = help_, \
+	  .check = check_fn }
 #define OPT_ENUM_FIELD(st, field, dflt, choices_, help_) \
 	{ .name = #field, .type = OPT_ENUM, .offset = offsetof(st, field), .def = dflt, \
 	  .choices = choices_, .help = help_ }

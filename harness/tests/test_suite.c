@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -59,6 +60,11 @@ struct bad_case {
 	const char *expect;   /* substring of the one-line error */
 };
 
+#define X10 "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define PMU_LONG X100 X100 X100 X100 X100
+#define DESC_LONG X100 X100 X100 X100 X100 X100
+
 static const struct bad_case bad[] = {
 	{ "unknown_key.toml", "[[case]]\nmechanism = \"null\"\n\nbogus = 1\n", "unknown_key.toml:4: key 'bogus': unknown key" },
 	{ "wrong_type.toml", "[[case]]\nmechanism = \"null\"\nsamples = \"many\"\n", "wrong_type.toml:3: key 'samples': expected int, got string" },
@@ -75,6 +81,15 @@ static const struct bad_case bad[] = {
 	{ "load.toml", "[[case]]\nmechanism = \"null\"\nload = \"volcano\"\n", "load.toml:3: key 'load': no load generator 'volcano'" },
 	{ "float.toml", "[[case]]\nmechanism = \"null\"\nsamples = 1.5\n", "float.toml:3: key 'samples': expected int, got float" },
 	{ "nested.toml", "[[case]]\nmechanism = \"null\"\nsamples = [[1]]\n", "nested.toml:3: key 'samples': a swept list holds scalars" },
+	/* text C would see cut short, or that is not text */
+	{ "nul_string.toml", "[[case]]\nmechanism = \"null\\u0000junk\"\n", "nul_string.toml:2:" },
+	{ "nul_key.toml", "[[case]]\nmechanism = \"null\"\n\"samples\\u0000junk\" = 400\n", "nul_key.toml:3:" },
+	{ "ctl_key.toml", "[[case]]\nmechanism = \"null\"\n\"sam\\u0007ples\" = 400\n", "ctl_key.toml:3:" },
+	{ "pmu_empty.toml", "[[case]]\nmechanism = \"null\"\npmu = \"\"\n", "pmu_empty.toml:3: key 'pmu': event names are non-empty" },
+	{ "pmu_long.toml", "[[case]]\nmechanism = \"null\"\npmu = \"" PMU_LONG "\"\n", "pmu_long.toml:3: key 'pmu': event names are non-empty strings under" },
+	{ "dot.toml", "[[case]]\nname = \".\"\nmechanism = \"null\"\n", "dot.toml:2: key 'name': '.' cannot name a case" },
+	{ "dotdot.toml", "[[case]]\nname = \"..\"\nmechanism = \"null\"\n", "dotdot.toml:2: key 'name': '..' cannot name a case" },
+	{ "desc.toml", "[suite]\ndescription = \"" DESC_LONG "\"\n[[case]]\nmechanism = \"null\"\n", "desc.toml:2: key 'description': longer than 511 bytes" },
 	/* an experiment's option on another experiment: named with the variant that lacks it, key before variant too */
 	{ "other_exp.toml", "[[case]]\nmechanism = \"clock\"\nsleep_ns = 1000\nvariant = \"read\"\n",
 	  "other_exp.toml:3: key 'sleep_ns': option of clock variant(s) sleep, not of variant 'read'" },
@@ -105,7 +120,32 @@ static void test_bad(void)
 	struct suite s;
 	char err[1024];
 	CHECK(suite_load("/nonexistent/gapbench.toml", &s, err, sizeof(err)) != 0);
-	CHECK(strstr(err, "/nonexistent/gapbench.toml") != NULL);
+	CHECK(strstr(err, "/nonexistent/gapbench.toml: No such file or directory") != NULL);
+}
+
+/* What is not a suite file says what it is, and nothing blocks or spins. */
+static void test_not_files(void)
+{
+	struct { const char *path, *expect; } cases[] = {
+		{ dir, "is a directory" },
+		{ "/dev/zero", "/dev/zero: is a character device, not a regular file" },
+		{ NULL, "is a FIFO, not a regular file" },
+		{ NULL, "Too many levels of symbolic links" },
+	};
+	char fifo[512], loop[512];
+	snprintf(fifo, sizeof(fifo), "%s/fifo.toml", dir);
+	snprintf(loop, sizeof(loop), "%s/loop.toml", dir);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	CHECK(symlink(loop, loop) == 0);
+	cases[2].path = fifo;
+	cases[3].path = loop;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct suite s;
+		char err[1024] = "";
+		CHECK(suite_load(cases[i].path, &s, err, sizeof(err)) != 0);
+		CHECK_MSG(strstr(err, cases[i].expect) != NULL, "%s: got \"%s\", want \"%s\"", cases[i].path, err,
+			  cases[i].expect);
+	}
 }
 
 static void test_references(void)
@@ -142,6 +182,7 @@ int main(void)
 	test_references();
 	test_good();
 	test_bad();
+	test_not_files();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
