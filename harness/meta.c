@@ -118,7 +118,7 @@ json_t *meta_case(const struct case_spec *cs, const struct case_result *r, const
 json_t *meta_suite(const struct suite *s)
 {
 	return json_pack("{s:o, s:o, s:o, s:s, s:I}", "path", json_text(s->path), "name", json_text(s->name),
-			 "description", json_text(s->description), "sha256", s->sha256_hex, "cases", (json_int_t)s->n_cases);
+			 "description", json_text(s->description ? s->description : ""), "sha256", s->sha256_hex, "cases", (json_int_t)s->n_cases);
 }
 
 int meta_write(const char *path, json_t *doc)

@@ -508,22 +508,24 @@ static int parse_suite_table(struct ctx *c, const struct tval *t, struct suite *
 		return fail(c, t->line, "suite", "expected a table, got %s", tval_type_name(t->type));
 	for (size_t i = 0; i < t->count; i++) {
 		const struct tval *v = &t->items[i];
-		char *dst;
-		size_t len;
-		if (strcmp(v->key, "name") == 0) {
-			dst = s->name;
-			len = sizeof(s->name);
-		} else if (strcmp(v->key, "description") == 0) {
-			dst = s->description;
-			len = sizeof(s->description);
-		} else {
+		bool is_name = strcmp(v->key, "name") == 0;
+		if (!is_name && strcmp(v->key, "description") != 0)
 			return fail(c, v->line, v->key, "unknown key in [suite] (known: name, description)");
-		}
 		if (v->type != TV_STRING)
 			return fail(c, v->line, v->key, "expected string, got %s", tval_type_name(v->type));
-		if (strlen(v->u.s) >= len)
-			return fail(c, v->line, v->key, "longer than %zu bytes", len - 1);
-		snprintf(dst, len, "%s", v->u.s);
+		if (is_name) {
+			/* the name goes into folder names: short, one line */
+			if (strlen(v->u.s) >= sizeof(s->name) || has_control(v->u.s))
+				return fail(c, v->line, v->key, "a suite name is one line of at most %zu bytes",
+					    sizeof(s->name) - 1);
+			snprintf(s->name, sizeof(s->name), "%s", v->u.s);
+		} else {
+			/* a description is kept whole, however long */
+			free(s->description);
+			s->description = strdup(v->u.s);
+			if (!s->description)
+				return fail(c, v->line, v->key, "out of memory");
+		}
 	}
 	return 0;
 }
@@ -613,6 +615,8 @@ void suite_free(struct suite *s)
 	free(s->cases);
 	s->cases = NULL;
 	s->n_cases = 0;
+	free(s->description);
+	s->description = NULL;
 	refs_free(&s->refs);
 }
 

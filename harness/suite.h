@@ -55,7 +55,7 @@ struct case_spec {
 struct suite {
 	char path[1024];
 	char name[128];
-	char description[512];
+	char *description;                       /* malloc'ed, NULL when the suite has none */
 	char sha256_hex[65];
 	struct case_spec *cases;
 	size_t n_cases, cases_cap;

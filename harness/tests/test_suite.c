@@ -89,7 +89,7 @@ static const struct bad_case bad[] = {
 	{ "pmu_long.toml", "[[case]]\nmechanism = \"null\"\npmu = \"" PMU_LONG "\"\n", "pmu_long.toml:3: key 'pmu': event names are non-empty strings under" },
 	{ "dot.toml", "[[case]]\nname = \".\"\nmechanism = \"null\"\n", "dot.toml:2: key 'name': '.' cannot name a case" },
 	{ "dotdot.toml", "[[case]]\nname = \"..\"\nmechanism = \"null\"\n", "dotdot.toml:2: key 'name': '..' cannot name a case" },
-	{ "desc.toml", "[suite]\ndescription = \"" DESC_LONG "\"\n[[case]]\nmechanism = \"null\"\n", "desc.toml:2: key 'description': longer than 511 bytes" },
+	{ "longname.toml", "[suite]\nname = \"" DESC_LONG "\"\n[[case]]\nmechanism = \"null\"\n", "longname.toml:2: key 'name': a suite name is one line of at most 127 bytes" },
 	/* an experiment's option on another experiment: named with the variant that lacks it, key before variant too */
 	{ "other_exp.toml", "[[case]]\nmechanism = \"clock\"\nsleep_ns = 1000\nvariant = \"read\"\n",
 	  "other_exp.toml:3: key 'sleep_ns': option of clock variant(s) sleep, not of variant 'read'" },
@@ -121,6 +121,20 @@ static void test_bad(void)
 	char err[1024];
 	CHECK(suite_load("/nonexistent/gapbench.toml", &s, err, sizeof(err)) != 0);
 	CHECK(strstr(err, "/nonexistent/gapbench.toml: No such file or directory") != NULL);
+}
+
+/* A description is kept whole, however long. */
+static void test_long_description(void)
+{
+	const char *p = write_suite("longdesc.toml", "[suite]\ndescription = \"" DESC_LONG "\"\n[[case]]\nmechanism = \"null\"\n");
+	struct suite s;
+	char err[1024] = "";
+	int rc = suite_load(p, &s, err, sizeof(err));
+	CHECK_MSG(rc == 0, "%s", err);
+	if (rc == 0) {
+		CHECK(s.description && strlen(s.description) == 600);
+		suite_free(&s);
+	}
 }
 
 /* What is not a suite file says what it is, and nothing blocks or spins. */
@@ -183,6 +197,7 @@ int main(void)
 	test_good();
 	test_bad();
 	test_not_files();
+	test_long_description();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
