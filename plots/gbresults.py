@@ -72,3 +72,26 @@ def fact(case_meta, key, default=None):
 def fact_unit(case_meta, key):
     v = case_meta.get("report", {}).get(key)
     return v.get("unit") if isinstance(v, dict) else None
+
+
+GNUPLOT_ARGS_LINE = ('do for [i=1:ARGC] { a = value("ARG".i); p = strstrt(a, "="); '
+                     'eval a[1:p-1]." = value(\\"ARG".i."\\")[".(p+1).":]" }')
+
+
+def gnuplot(script, variables):
+    """Run a gnuplot script with named string variables, passed as data, never as code.
+
+    Each variable travels as one `gnuplot -c SCRIPT name=value` argument; the
+    script's first line (GNUPLOT_ARGS_LINE) assigns name from ARGn by
+    reference, so a value with quotes, semicolons or `system(...)` stays a
+    string. Names must be identifiers; gnuplot passes at most 9 arguments.
+    Returns the CompletedProcess (text).
+    """
+    import re
+    if len(variables) > 9:
+        raise ValueError(f"gnuplot takes at most 9 arguments, {len(variables)} given for {script}")
+    for k in variables:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
+            raise ValueError(f"not a gnuplot variable name: {k!r}")
+    args = [f"{k}={v}" for k, v in variables.items()]
+    return subprocess.run(["gnuplot", "-c", script, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL)

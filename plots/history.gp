@@ -1,5 +1,7 @@
 # A case over time: p50 and p99 per recorded run, labelled by git revision.
-#   gnuplot -e "data='x.csv'; out='x'; title='case'" plots/history.gp   (written by history.py)
+#   gnuplot -c plots/history.gp data=x.csv out=x title=case dir=plots/   (history.py, through gbresults.gnuplot)
+# The first line takes name=value arguments as data (gbresults.GNUPLOT_ARGS_LINE): never code.
+do for [i=1:ARGC] { a = value("ARG".i); p = strstrt(a, "="); eval a[1:p-1]." = value(\"ARG".i."\")[".(p+1).":]" }
 if (!exists("data") || !exists("out")) { print "history.gp: set data='PATH.csv'; out='PATH'"; exit status 2 }
 if (!exists("title")) title = ""
 if (!exists("dir")) dir = ""

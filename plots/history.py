@@ -16,10 +16,11 @@ import csv
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gbresults as gb  # noqa: E402
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -46,16 +47,46 @@ def num(text, conv):
     return conv(text) if text not in ("", None) else None
 
 
+class BadInput(Exception):
+    """A results folder that is not what `harness run` writes: one line, exit 2."""
+
+
+def field(obj, path, kind=str, optional=False):
+    """obj[a][b]... along a dotted path, of the given type; BadInput naming the path otherwise."""
+    cur = obj
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            if optional:
+                return None
+            raise BadInput(f"meta.json has no {path}")
+        cur = cur[part]
+    if cur is None and optional:
+        return None
+    if not isinstance(cur, kind):
+        raise BadInput(f"meta.json: {path} is {type(cur).__name__}, expected {kind.__name__}")
+    return cur
+
+
 def record(db, folder):
-    with open(os.path.join(folder, "meta.json")) as f:
-        meta = json.load(f)
-    with open(os.path.join(folder, "summary.csv"), newline="") as f:
-        rows = list(csv.DictReader(f))
-    p = meta["platform"]
-    machine = f"{p['kernel'].get('hostname', '?')} / {p['cpu'].get('model', '?')}"
-    run = (meta["run"]["started"], meta["run"].get("finished"), meta["suite"]["name"], meta["suite"]["sha256"],
-           p["build"]["git_revision"], machine, p["kernel"].get("release"),
-           int(bool(p["build"].get("timings_from_sanitized_build"))), os.path.abspath(folder))
+    try:
+        with open(os.path.join(folder, "meta.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+        _, rows = gb.read_summary(folder)
+    except (UnicodeDecodeError, json.JSONDecodeError, csv.Error) as e:
+        raise BadInput(f"{folder}: {e}") from e
+    if not isinstance(meta, dict):
+        raise BadInput(f"{folder}/meta.json is a JSON {type(meta).__name__}, not an object")
+    for r in rows:
+        if None in r or any(v is None for v in r.values()) or "case" not in r:
+            raise BadInput(f"{folder}/summary.csv: a row does not match the header")
+    kernel = field(meta, "platform.kernel", dict)
+    cpu = field(meta, "platform.cpu", dict)
+    machine = f"{kernel.get('hostname', '?')} / {cpu.get('model', '?')}"
+    run = (field(meta, "run.started"), field(meta, "run.finished", optional=True), field(meta, "suite.name"),
+           field(meta, "suite.sha256"), field(meta, "platform.build.git_revision"), machine,
+           kernel.get("release") if isinstance(kernel.get("release"), str) else None,
+           int(bool(field(meta, "platform.build.timings_from_sanitized_build", bool, optional=True))),
+           os.path.abspath(folder))
     with db:
         cur = db.execute("INSERT OR IGNORE INTO runs (started, finished, suite, suite_sha256, git_revision, machine,"
                          " kernel, sanitized, folder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", run)
@@ -122,8 +153,7 @@ def plot(db, args):
         w.writerow(["run", "started", "git_revision", "p50_ns", "p99_ns"])
         for rid, started, rev, status, n, p50, p99, mx, mean in rows:
             w.writerow([rid, started, rev, p50, p99])
-    assigns = f"dir='{HERE}/'; data='{data}'; out='{args.out}'; title='{args.case}'"
-    p = subprocess.run(["gnuplot", "-e", assigns, os.path.join(HERE, "history.gp")], capture_output=True, text=True)
+    p = gb.gnuplot(os.path.join(HERE, "history.gp"), dict(dir=HERE + "/", data=data, out=args.out, title=args.case))
     if p.returncode:
         sys.exit(f"history: gnuplot: {p.stderr.strip()}")
     print(f"history: {len(rows)} runs of {args.case} in {args.out}.png and .svg")
@@ -148,7 +178,7 @@ def main():
         db = connect(args.db)
         {"record": lambda: record(db, args.dir), "list": lambda: list_runs(db, args),
          "show": lambda: show(db, args), "plot": lambda: plot(db, args)}[args.cmd]()
-    except (OSError, KeyError, ValueError, sqlite3.Error) as e:
+    except (OSError, KeyError, ValueError, sqlite3.Error, BadInput) as e:
         print(f"history: {e}", file=sys.stderr)
         sys.exit(2)
 
