@@ -83,6 +83,36 @@ static void list_loads(void)
 	}
 }
 
+/* The capability matrix: what each experiment and load needs beyond an ordinary user. */
+static void list_needs(void)
+{
+	printf("\nWhat a case needs (a case the machine or the user cannot run is a skip naming what is missing):\n"
+	       "  every case    priority > 0: root, CAP_SYS_NICE or an rtprio limit (ulimit -r)\n"
+	       "                mlock = true: root, CAP_IPC_LOCK or a memlock limit (ulimit -l)\n"
+	       "                dma_latency = true: root (writes /dev/cpu_dma_latency)\n"
+	       "                (without root: set those keys off, or degrade = true to run without them)\n");
+	printf("  %-28s %-5s %-5s %-6s %-5s\n", "mechanism/variant", "root", "kvm", "2cpus", "kmod");
+	for (size_t i = 0; mechanism_at(i); i++) {
+		const struct mechanism_ops *m = mechanism_at(i);
+		for (unsigned v = 0; m->variants[v].name; v++) {
+			unsigned f = experiment_flags(m, v);
+			char name[160];
+			snprintf(name, sizeof(name), "%s/%s", m->name, m->variants[v].name);
+			printf("  %-28s %-5s %-5s %-6s %-5s\n", name, f & MECH_NEEDS_ROOT ? "yes" : "-",
+			       f & MECH_NEEDS_KVM ? "yes" : "-", f & MECH_NEEDS_2CPUS ? "yes" : "-",
+			       f & MECH_NEEDS_KMOD ? "yes" : "-");
+		}
+	}
+	for (size_t i = 0; loadgen_at(i); i++) {
+		const struct loadgen_ops *l = loadgen_at(i);
+		char name[160];
+		snprintf(name, sizeof(name), "load %s", l->name);
+		printf("  %-28s %-5s %-5s %-6s %-5s\n", name, l->flags & MECH_NEEDS_ROOT ? "yes" : "-",
+		       l->flags & MECH_NEEDS_KVM ? "yes" : "-", l->flags & MECH_NEEDS_2CPUS ? "yes" : "-",
+		       l->flags & MECH_NEEDS_KMOD ? "yes" : "-");
+	}
+}
+
 static void list_keys(void)
 {
 	printf("\nCase keys (in [[case]], or in [defaults] for every case; a list sweeps):\n");
@@ -99,14 +129,15 @@ int cmd_list(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "all";
 	if (strcmp(what, "-h") == 0 || strcmp(what, "--help") == 0) {
-		printf("usage: harness list [mechanisms|loads|keys]\n\n"
-		       "Lists mechanisms with variants and options, load generators, and the case keys\n"
-		       "of a suite, with types, defaults, ranges and help.\n");
+		printf("usage: harness list [mechanisms|loads|keys|needs]\n\n"
+		       "Lists mechanisms with their variants (each with its unit, flags and own options),\n"
+		       "load generators, the case keys of a suite with types, defaults, ranges and help,\n"
+		       "and what each experiment needs (root, /dev/kvm, two CPUs, a kernel module).\n");
 		return 0;
 	}
 	bool all = strcmp(what, "all") == 0;
-	if (!all && strcmp(what, "mechanisms") && strcmp(what, "loads") && strcmp(what, "keys")) {
-		fprintf(stderr, "harness list: unknown topic '%s' (mechanisms, loads, keys)\n", what);
+	if (!all && strcmp(what, "mechanisms") && strcmp(what, "loads") && strcmp(what, "keys") && strcmp(what, "needs")) {
+		fprintf(stderr, "harness list: unknown topic '%s' (mechanisms, loads, keys, needs)\n", what);
 		return 2;
 	}
 	if (all || strcmp(what, "mechanisms") == 0)
@@ -115,5 +146,7 @@ int cmd_list(int argc, char **argv)
 		list_loads();
 	if (all || strcmp(what, "keys") == 0)
 		list_keys();
+	if (all || strcmp(what, "needs") == 0)
+		list_needs();
 	return 0;
 }

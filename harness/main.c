@@ -17,7 +17,7 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  run SUITE.toml [--out DIR]   run a suite: summary.csv, hist/, meta.json\n"
 		"  check SUITE.toml...          validate suites without running them\n"
-		"  list [mechanisms|loads|keys] mechanisms, load generators, suite keys\n"
+		"  list [mechanisms|loads|keys|needs]  mechanisms, loads, suite keys, what each needs\n"
 		"  compare BASE_DIR NEW_DIR     same, faster, slower or unknown, per case\n"
 		"  plot DIR                     histograms, tails and paper comparison (gnuplot)\n"
 		"  history record|list|show|plot  runs over time in SQLite (`history --help`)\n"

@@ -99,6 +99,8 @@ json_t *meta_case(const struct case_spec *cs, const struct case_result *r, const
 	json_object_set_new(o, "missed_periods", json_integer((json_int_t)sh->s.missed));
 	json_object_set_new(o, "measure_s", json_real((double)sh->measure_ns / 1e9));
 	json_object_set_new(o, "rt_environment", rtenv_json(&sh->rt));
+	if (sh->ran_without[0])
+		json_object_set_new(o, "ran_without", json_text(sh->ran_without));
 	json_object_set_new(o, "probe_overhead", overhead_json(&sh->overhead));
 	json_object_set_new(o, "report", report_json(&sh->report));
 	if (cs->load)

@@ -14,7 +14,7 @@ struct summary_row {
 	char mechanism[64];
 	char variant[64];
 	char load[256];
-	char status[320];
+	char status[600];
 	char params[512];
 	char pmu[512];             /* "NAME=value/sample;..." or "NAME=unavailable (why)" */
 	char ref_value[32], ref_unit[16], ref_ratio[32], ref_ratio_time[32];

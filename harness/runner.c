@@ -109,13 +109,27 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 		.dma_latency = cs->set.dma_latency, .timer_slack_ns = cs->set.timer_slack_ns,
 	};
 	rtenv_apply(&req, &sh->rt);
+	char refused[400];
+	bool degraded = rtenv_refused(&req, &sh->rt, refused, sizeof(refused)) > 0;
+	if (degraded && !cs->set.degrade) {
+		char why[sizeof(sh->why)];
+		snprintf(why, sizeof(why), "refused %s; degrade = true runs without", refused);
+		set_why(sh, BENCH_SKIP, why);
+		rtenv_release(&sh->rt);
+		sh->phase = PHASE_DONE;
+		_exit(0);
+	}
+	if (degraded)
+		snprintf(sh->ran_without, sizeof(sh->ran_without), "%s", refused);
 	tsc_measure_overhead(&sh->overhead, 5, 2000);
 
 	const struct experiment_ops ex = experiment_ops(cs->mech, (unsigned)cs->variant);
 	struct mech_ctx ctx = {
 		.ops = cs->mech, .exp = &cs->mech->variants[cs->variant], .variant = (unsigned)cs->variant,
 		.variant_name = cs->mech->variants[cs->variant].name,
-		.cfg = cs->mech_cfg, .cpu = cpu, .peer_cpu = peer, .priority = (int)cs->set.priority, .mlock = cs->set.mlock,
+		.cfg = cs->mech_cfg, .cpu = cpu, .peer_cpu = peer,
+		/* what is in effect: peers follow the measuring thread, refused or not */
+		.priority = sh->rt.priority.ok ? (int)cs->set.priority : 0, .mlock = cs->set.mlock && sh->rt.mlock.ok,
 		.timeout_ns = (uint64_t)cs->set.timeout_s * 1000000000u, .tsc = env->tsc,
 		.report = &sh->report, .data_dir = data_dir,
 	};

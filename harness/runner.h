@@ -36,11 +36,12 @@ const char *case_phase_name(int phase);
 struct child_shared {
 	volatile int phase;            /* enum case_phase reached */
 	int rc;                        /* enum bench_rc of the case */
-	char why[256];
+	char why[512];
 	struct samples s;              /* s.v points just past this struct */
 	struct report report;          /* the mechanism's facts */
 	struct report load_report;     /* the load generator's achieved load */
 	struct rtenv_state rt;
+	char ran_without[512];         /* degrade = true: what of the environment was refused; "" = none */
 	struct tsc_overhead overhead;  /* probe overhead on the measuring CPU */
 	struct pmu_set pmu;
 	uint64_t measure_ns;           /* wall time spent in measure() */
@@ -50,7 +51,7 @@ enum case_status { CS_OK, CS_SKIP, CS_FAIL, CS_TIMEOUT, CS_SIGNAL };
 
 struct case_result {
 	enum case_status status;
-	char status_text[320];         /* "ok", "skip: why", "fail: why", "timeout", "signal: N" */
+	char status_text[600];         /* "ok", "skip: why", "fail: why", "timeout", "signal: N" */
 	int cpu, peer_cpu;             /* as resolved for this machine */
 	double elapsed_s;
 	bool leftovers_killed;         /* processes of the case outlived it */

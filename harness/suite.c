@@ -28,6 +28,9 @@ const struct opt_desc case_settings_opts[] = {
 	OPT_BOOL_FIELD(struct case_settings, mlock, "true", "mlockall(MCL_CURRENT | MCL_FUTURE) before measuring"),
 	OPT_BOOL_FIELD(struct case_settings, dma_latency, "true",
 		       "hold /dev/cpu_dma_latency open at 0 us while the case runs"),
+	OPT_BOOL_FIELD(struct case_settings, degrade, "false",
+		       "where priority, mlock or dma_latency cannot be set (no root, no CAP_SYS_NICE...): false = the "
+		       "case is a skip naming what was refused; true = it runs without, and its row says so"),
 	OPT_INT_FIELD(struct case_settings, timer_slack_ns, "1", -1, 1000000000, "ns",
 		      "PR_SET_TIMERSLACK of the case process (-1 = leave as is)"),
 	OPT_STR_FIELD(struct case_settings, reference, "",

@@ -28,6 +28,7 @@ struct case_settings {
 	int64_t peer_cpu;         /* peer CPU, -1 = the first online CPU other than cpu */
 	bool mlock;
 	bool dma_latency;
+	bool degrade;             /* run even where the real-time environment was refused */
 	int64_t timer_slack_ns;
 	char reference[OPT_STR_MAX];  /* id of a row of a reference-data/ CSV file, "" = none */
 	int ref_stat;                 /* enum ref_stat: which statistic stands beside it */

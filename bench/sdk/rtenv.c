@@ -108,3 +108,48 @@ void rtenv_release(struct rtenv_state *st)
 		close(st->dma_fd);
 	st->dma_fd = -1;
 }
+
+static void join(char *buf, size_t len, size_t *used, const char *text, int err, const char *grant)
+{
+	if (*used >= len)
+		return;
+	int w = snprintf(buf + *used, len - *used, "%s%s (%s: %s)", *used ? "; " : "", text,
+			 err ? strerror(err) : "not in effect", grant);
+	if (w > 0)
+		*used += (size_t)w;
+}
+
+int rtenv_refused(const struct rtenv_request *req, const struct rtenv_state *st, char *why, size_t len)
+{
+	size_t used = 0;
+	int n = 0;
+	char text[64];
+	if (len)
+		why[0] = '\0';
+	if (st->priority.requested && !st->priority.ok) {
+		snprintf(text, sizeof(text), "SCHED_FIFO priority %d", req->priority);
+		join(why, len, &used, text, st->priority.err,
+		     "needs root, CAP_SYS_NICE or an rtprio limit, ulimit -r");
+		n++;
+	}
+	if (st->mlock.requested && !st->mlock.ok) {
+		join(why, len, &used, "mlockall", st->mlock.err,
+		     "needs root, CAP_IPC_LOCK or ulimit -l; or mlock = false");
+		n++;
+	}
+	if (st->dma_latency.requested && !st->dma_latency.ok) {
+		join(why, len, &used, "/dev/cpu_dma_latency = 0", st->dma_latency.err,
+		     "needs root; or dma_latency = false");
+		n++;
+	}
+	if (st->cpu.requested && !st->cpu.ok) {
+		snprintf(text, sizeof(text), "pinning to CPU %d", req->cpu);
+		join(why, len, &used, text, st->cpu.err, "not in this process's affinity or cpuset");
+		n++;
+	}
+	if (st->timer_slack.requested && !st->timer_slack.ok) {
+		join(why, len, &used, "timer slack", st->timer_slack.err, "or timer_slack_ns = -1");
+		n++;
+	}
+	return n;
+}

@@ -5,6 +5,7 @@
  */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct rtenv_request {
@@ -33,6 +34,13 @@ struct rtenv_state {
 
 /* Apply what can be applied; never fails as a whole: read the items. */
 void rtenv_apply(const struct rtenv_request *req, struct rtenv_state *st);
+/*
+ * What of the request could not be set, and how to grant it: "SCHED_FIFO
+ * priority 80 (Operation not permitted: run as root, or grant CAP_SYS_NICE
+ * or an rtprio limit, ulimit -r)"; items joined by "; ". Returns the number
+ * of refused items (0: everything requested is in place).
+ */
+int rtenv_refused(const struct rtenv_request *req, const struct rtenv_state *st, char *why, size_t len);
 /* Close the cpu_dma_latency fd (restoring the kernel's default). */
 void rtenv_release(struct rtenv_state *st);
 /* Pin and prioritise the calling thread (peers use this). Returns 0 or errno. */
