@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsontext.h"
 #include "output.h"
@@ -121,6 +123,17 @@ json_t *meta_suite(const struct suite *s)
 {
 	return json_pack("{s:o, s:o, s:o, s:s, s:I}", "path", json_text(s->path), "name", json_text(s->name),
 			 "description", json_text(s->description ? s->description : ""), "sha256", s->sha256_hex, "cases", (json_int_t)s->n_cases);
+}
+
+json_t *meta_run(int argc, char **argv)
+{
+	char ts[64];
+	local_timestamp(ts, sizeof(ts), true);
+	json_t *args = json_array();
+	for (int i = 0; i < argc; i++)
+		json_array_append_new(args, json_text(argv[i]));
+	return json_pack("{s:s, s:o, s:i, s:b}", "started", ts, "argv", args, "pid", (int)getpid(),
+			 "ci", getenv("CI") != NULL);
 }
 
 int meta_write(const char *path, json_t *doc)

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 FILE *atomic_open(const char *path, char *tmp_path, size_t tmp_len)
@@ -52,7 +53,7 @@ static const char *const summary_columns[] = {
 	"min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns", "stddev_ns",
 	"min_cycles", "p50_cycles", "ref_value", "ref_unit", "ref_ratio",
 	"params", "warmup_discarded", "missed_periods", "overflow", "pmu", "elapsed_s",
-	"reference", "ref_stat", "ref_ratio_time",
+	"reference", "ref_stat", "ref_ratio_time", "ref_here",
 };
 
 static void u64_cell(FILE *f, bool have, uint64_t v)
@@ -93,7 +94,8 @@ static void write_row(FILE *f, const struct summary_row *r)
 	fprintf(f, "%.3f,", r->elapsed_s);
 	csv_field(f, r->reference); fputc(',', f);
 	csv_field(f, r->ref_stat); fputc(',', f);
-	csv_field(f, r->ref_ratio_time); fputc('\n', f);
+	csv_field(f, r->ref_ratio_time); fputc(',', f);
+	csv_field(f, r->ref_here); fputc('\n', f);
 }
 
 int write_summary_csv(const char *path, const struct summary_row *rows, size_t n)
@@ -137,6 +139,17 @@ int write_raw_csv(const char *path, const struct samples *s)
 	for (uint64_t i = 0; i < s->count; i++)
 		fprintf(f, "%" PRIu64 "\n", s->v[i]);
 	return atomic_commit(f, tmp, path);
+}
+
+void local_timestamp(char *buf, size_t len, bool iso)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	if (iso)
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	else
+		strftime(buf, len, "%Y%m%d-%H%M%S", &tm);
 }
 
 int mkdir_p(const char *path)

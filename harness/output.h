@@ -2,6 +2,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "hist.h"
@@ -17,7 +18,9 @@ struct summary_row {
 	char status[600];
 	char params[512];
 	char pmu[512];             /* "NAME=value/sample;..." or "NAME=unavailable (why)" */
-	char ref_value[32], ref_unit[16], ref_ratio[32], ref_ratio_time[32];
+	/* beside the paper (papers.c fills them once per case): its number and unit, this case's
+	   statistic in that unit (ref_here), their ratio, and the ratio in time */
+	char ref_value[32], ref_unit[16], ref_ratio[32], ref_ratio_time[32], ref_here[32];
 	bool have_stats;
 	struct summary ns;
 	uint64_t min_cycles, p50_cycles;
@@ -36,6 +39,9 @@ void csv_field(FILE *f, const char *s);
 int write_summary_csv(const char *path, const struct summary_row *rows, size_t n);
 int write_hist_csv(const char *path, const struct hist *h);
 int write_raw_csv(const char *path, const struct samples *s);
+
+/* Local time now, as a folder-name stamp (20240131-235959) or as ISO 8601. */
+void local_timestamp(char *buf, size_t len, bool iso);
 
 /* mkdir -p; returns 0 or -1 with errno. */
 int mkdir_p(const char *path);

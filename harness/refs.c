@@ -148,25 +148,31 @@ const char *refs_default_dir(void)
 	return env && env[0] ? env : GAPBENCH_SOURCE_ROOT "/reference-data";
 }
 
+bool refs_in_unit(const struct ref_row *ref, double measured_ns, double measured_cycles, double *here)
+{
+	*here = 0;
+	if (strcmp(ref->unit, "cycles") == 0)
+		*here = measured_cycles;
+	else if (strcmp(ref->unit, "us") == 0)
+		*here = measured_ns / 1e3;
+	else if (strcmp(ref->unit, "s") == 0)
+		*here = measured_ns / 1e9;
+	else
+		return false;   /* count, ratio: not a latency */
+	return true;
+}
+
 bool refs_compare(const struct ref_row *ref, double measured_ns, double measured_cycles,
 		  double *ratio, double *ratio_time)
 {
 	*ratio = *ratio_time = 0;
-	if (ref->value <= 0)
+	double here;
+	if (ref->value <= 0 || !refs_in_unit(ref, measured_ns, measured_cycles, &here))
 		return false;
-	if (strcmp(ref->unit, "cycles") == 0) {
-		*ratio = measured_cycles / ref->value;
-		if (ref->cpu_ghz > 0)
-			*ratio_time = measured_ns / (ref->value / ref->cpu_ghz);
-		return true;
-	}
-	if (strcmp(ref->unit, "us") == 0) {
-		*ratio = *ratio_time = measured_ns / (ref->value * 1e3);
-		return true;
-	}
-	if (strcmp(ref->unit, "s") == 0) {
-		*ratio = *ratio_time = measured_ns / (ref->value * 1e9);
-		return true;
-	}
-	return false;   /* count, ratio: not a latency */
+	*ratio = here / ref->value;
+	if (strcmp(ref->unit, "cycles") != 0)
+		*ratio_time = *ratio;   /* a time already */
+	else if (ref->cpu_ghz > 0)
+		*ratio_time = measured_ns / (ref->value / ref->cpu_ghz);
+	return true;
 }

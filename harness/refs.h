@@ -34,6 +34,12 @@ enum ref_stat { REF_MEAN, REF_P50, REF_MIN, REF_MAX, REF_P99 };
 extern const char *const ref_stat_names[];
 
 /*
+ * The measured latency in the paper's unit (cycles, us or s): what "here" is
+ * beside the paper's number. Returns false when the unit is not a latency.
+ */
+bool refs_in_unit(const struct ref_row *ref, double measured_ns, double measured_cycles, double *here);
+
+/*
  * The comparison a summary row shows: ratio = measured / paper in the paper's
  * unit ("same cycles?" for cycle rows), and for cycle rows whose paper clock
  * is known also in time (measured ns / (paper cycles / paper GHz): "same

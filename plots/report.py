@@ -5,14 +5,14 @@ machine's, every case, the plots inline) and DIR/report.txt (printed).
 
 usage: plots/report.py DIR      (run `harness plot DIR` first for the plots)
 
-Only formats what the harness wrote (summary.csv, meta.json); it computes no
-statistics of its own.
+Only formats what the harness wrote (summary.csv, meta.json, read with
+gbresults.py); it computes no statistics of its own, and no comparison with
+the papers: the harness wrote those cells (ref_here, ref_ratio...).
 """
-import csv
-import json
 import os
 import sys
 
+import gbresults as gb
 import report_html
 
 
@@ -65,7 +65,8 @@ def case_lines(rows):
         if r.get("reference"):
             paper = f"{r['ref_value']} {r['ref_unit']} ({r['reference']})"
             if r.get("ref_ratio"):
-                paper += f", {r['ref_stat']} here / paper: x{r['ref_ratio']}"
+                here = f" {r['ref_here']} {r['ref_unit']}" if r.get("ref_here") else ""
+                paper += f", {r['ref_stat']} here{here}, here / paper: x{r['ref_ratio']}"
                 if r.get("ref_ratio_time") and r["ref_unit"] == "cycles":
                     paper += f" in cycles, x{r['ref_ratio_time']} in time"
         out.append(f"{r['case']:44} {'ok':10} {r['samples']:>8} {r['p50_ns']:>9} {r['p99_ns']:>9} "
@@ -79,10 +80,8 @@ def main():
         sys.exit(0 if len(sys.argv) == 2 else 2)
     folder = sys.argv[1]
     try:
-        with open(os.path.join(folder, "meta.json")) as f:
-            meta = json.load(f)
-        with open(os.path.join(folder, "summary.csv"), newline="") as f:
-            rows = list(csv.DictReader(f))
+        meta = gb.read_meta(folder)
+        rows = gb.read_summary(folder)[1]
     except (OSError, ValueError) as e:
         print(f"report.py: {e}", file=sys.stderr)
         sys.exit(2)

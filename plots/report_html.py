@@ -1,25 +1,26 @@
 """HTML report of a results folder: self-contained (plots inline), one file.
 
 Only formats what the harness and plot.py wrote (summary.csv, meta.json,
-DIR/plots/*.png) and the papers' numbers (reference-data/*.csv); it computes
-no statistics. Used by report.py.
+DIR/plots/*.png) and the papers' numbers (reference-data/*.csv, or
+$GAPBENCH_REFERENCE_DIR/*.csv as for the harness: one section per file); it
+computes no statistics, and shows the harness's comparison with each paper
+(ref_here, ref_ratio, ref_ratio_time) as written. Used by report.py.
 """
 import base64
 import csv
 import glob
 import html
 import os
+import re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE_DIR = os.path.join(HERE, "..", "reference-data")
 
-SEEDS = [
-    ("hijack", "Hijack: syscall interposition to a user-level executive (seed 000)"),
-    ("uls", "ULS and SafeX: sandboxed extensions (seed 001)"),
-    ("hijackcos", "Hijack^COS: a co-located OS (seed 002)"),
-    ("vlibos", "vLibOS: calls into a library OS in a VM (seed 003)"),
-    ("karma", "Karma: timer events in a VM (seed 004)"),
-]
+
+def reference_dir():
+    """The papers' CSV files: $GAPBENCH_REFERENCE_DIR, as for the harness, else the source tree's."""
+    return os.environ.get("GAPBENCH_REFERENCE_DIR") or REFERENCE_DIR
+
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -47,13 +48,46 @@ def e(text):
     return html.escape(str(text))
 
 
-def load_references():
-    rows = {}
-    for path in sorted(glob.glob(os.path.join(REFERENCE_DIR, "*.csv"))):
-        with open(path, newline="") as f:
-            for r in csv.DictReader(f):
-                rows[r["id"]] = r
-    return rows
+def readme_table(folder):
+    """{CSV file name: (seed cell, what is in it)} from the file table of the folder's README.md, if any."""
+    table = {}
+    try:
+        with open(os.path.join(folder, "README.md"), encoding="utf-8") as f:
+            lines = f.readlines()
+    except OSError:
+        return table
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`") and cells[0].endswith(".csv`"):
+            table[cells[0].strip("`")] = (cells[1], cells[2])
+    return table
+
+
+def load_papers(folder):
+    """One paper per CSV file of the reference folder, in seed order: a dict with its section id, title,
+    what is in it and its rows. A new file is a new section; its README.md row, where it has one,
+    names it (e.g. "002 Hijack^COS"), else the file and the seed of its source column do."""
+    readme = readme_table(folder)
+    papers = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.csv"))):
+        name = os.path.basename(path)
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        prefixes = {r["id"].split(".")[0] for r in rows}
+        key = prefixes.pop() if len(prefixes) == 1 else re.sub(r"[^a-z0-9]", "", name[:-4].lower())
+        seeds = sorted({m.group(1) for r in rows for m in [re.match(r"(\d+)_", r.get("source") or "")] if m})
+        seed_cell, about = readme.get(name, ("", ""))
+        m = re.match(r"(\d+)\s+(.*)", seed_cell)
+        number, title = (m.group(1), m.group(2)) if m else (seeds[0] if seeds else "", seed_cell or name)
+        papers.append({"key": key, "seed": number, "file": name, "about": about, "rows": rows,
+                       "title": f"Seed {number}: {title}" if number else title})
+    papers.sort(key=lambda p: (p["seed"] or "~", p["file"]))
+    seen = set()
+    for p in papers:   # section ids stay unique when two files share an id prefix
+        if p["key"] in seen:
+            p["key"] += "-" + re.sub(r"[^a-z0-9]", "", p["file"][:-4].lower())
+        seen.add(p["key"])
+    return papers
 
 
 def machine_section(meta, warnings):
@@ -82,33 +116,43 @@ def machine_section(meta, warnings):
     return "\n".join(out)
 
 
-def seed_section(prefix, title, refs, rows_by_ref):
-    mine = [r for i, r in refs.items() if i.split(".")[0] == prefix]
-    out = [f'<section id="seed-{prefix}"><h2>{e(title)}</h2>']
+def here_cell(c):
+    """This machine's number beside the paper's: the harness's ref_here, in the paper's unit, as written."""
+    if c["status"] != "ok":
+        return c["status"]
+    stat = c.get("ref_stat") or "mean"
+    if c.get("ref_here"):
+        return f"{c['ref_here']} {c['ref_unit']} ({stat})"
+    # a unit that is not a latency (count, ratio): the statistic itself, in ns
+    return f"{c[stat + '_ns'] if stat + '_ns' in c else c['mean_ns']} ns ({stat})"
+
+
+def seed_section(paper, rows_by_ref):
+    mine = paper["rows"]
+    out = [f'<section id="seed-{e(paper["key"])}"><h2>{e(paper["title"])}</h2>']
+    if paper["about"]:
+        out.append(f'<p>{e(paper["about"])} (<code>{e(paper["file"])}</code>)</p>')
     if not mine:
-        return out[0] + "<p>No reference rows.</p></section>"
+        return "\n".join(out) + "<p>No reference rows.</p></section>"
     measured = sum(1 for r in mine if r["id"] in rows_by_ref)
     out.append(f"<p>{len(mine)} numbers from the paper; {measured} measured in this run.</p>")
     out.append('<table><tr><th class="l">id</th><th class="l">experiment / metric</th><th>paper</th>'
                '<th class="l">paper machine</th><th class="l">case here</th><th>here</th><th>here / paper</th>'
                '<th>in time</th></tr>')
     for r in mine:
-        paper = f"{r['value']} {r['unit']}" + (f" ({r['stddev']})" if r["stddev"] else "")
+        paper_cell = f"{r['value']} {r['unit']}" + (f" ({r['stddev']})" if r["stddev"] else "")
         machine = f"{r['cpu']}" + (f", {r['cpu_ghz']} GHz" if r["cpu_ghz"] else "")
         cases = rows_by_ref.get(r["id"], [])
         if not cases:
             # a paper's experimental setting (rate, period...) is context, not a result to measure
             what = "setting" if "setup parameter" in r["notes"].lower() else "not measured"
             out.append(f'<tr><td class="l">{e(r["id"])}</td><td class="l">{e(r["experiment"])} / {e(r["metric"])}'
-                       f'</td><td>{e(paper)}</td><td class="l">{e(machine)}</td><td class="l skip">{what}'
+                       f'</td><td>{e(paper_cell)}</td><td class="l">{e(machine)}</td><td class="l skip">{what}'
                        f'</td><td></td><td></td><td></td></tr>')
         for c in cases:
-            ok = c["status"] == "ok"
-            stat = c.get("ref_stat") or "mean"
-            here = f"{c[stat + '_ns'] if stat + '_ns' in c else c['mean_ns']} ns ({stat})" if ok else c["status"]
             out.append(f'<tr><td class="l">{e(r["id"])}</td><td class="l">{e(r["experiment"])} / {e(r["metric"])}'
-                       f'</td><td>{e(paper)}</td><td class="l">{e(machine)}</td><td class="l">{e(c["case"])}</td>'
-                       f'<td>{e(here)}</td><td>{e(c.get("ref_ratio", ""))}</td>'
+                       f'</td><td>{e(paper_cell)}</td><td class="l">{e(machine)}</td><td class="l">{e(c["case"])}</td>'
+                       f'<td class="here">{e(here_cell(c))}</td><td class="ratio">{e(c.get("ref_ratio", ""))}</td>'
                        f'<td>{e(c.get("ref_ratio_time", ""))}</td></tr>')
     out.append("</table></section>")
     return "\n".join(out)
@@ -146,7 +190,7 @@ def plots_section(folder):
 
 
 def write(folder, meta, rows, warnings):
-    refs = load_references()
+    papers = load_papers(reference_dir())
     rows_by_ref = {}
     for r in rows:
         if r.get("reference"):
@@ -158,7 +202,7 @@ def write(folder, meta, rows, warnings):
              f"<p>{e(suite.get('description', ''))}. {len(rows)} cases, run "
              f"{e(meta.get('run', {}).get('started', '?'))} to {e(meta.get('run', {}).get('finished', '?'))}.</p>",
              machine_section(meta, warnings)]
-    parts += [seed_section(prefix, title, refs, rows_by_ref) for prefix, title in SEEDS]
+    parts += [seed_section(paper, rows_by_ref) for paper in papers]
     parts += [cases_section(rows), plots_section(folder), "</body></html>"]
     path = os.path.join(folder, "report.html")
     with open(path + ".tmp", "w") as f:

@@ -11,6 +11,9 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import gbresults as gb  # noqa: E402
+
 SUITE = """[suite]
 name = "report-test"
 description = "two cases, one with a paper reference"
@@ -62,6 +65,10 @@ def main():
                 failures.append(f"{rendered} of {total} images rendered, expected all of at least 4")
         if "signal-self" not in dom or "uls.signal_delivery_current_process" not in dom:
             failures.append("the paper's row and this machine's case are not side by side")
+        row = gb.rows_by_case(out).get("signal-self", {})
+        here = f'<td class="here">{row.get("ref_here")} {row.get("ref_unit")} ({row.get("ref_stat")})</td>'
+        if not row.get("ref_here") or here not in dom:
+            failures.append(f"the page does not show summary.csv's number for signal-self beside the paper: {here}")
         for f in failures:
             print("FAIL:", f)
         sys.exit(1 if failures else 0)
