@@ -21,15 +21,23 @@
 static int why(struct kvm_vcpu *vcpu, const char *fmt, ...) BENCH_PRINTF(2, 3);
 static int why(struct kvm_vcpu *vcpu, const char *fmt, ...)
 {
-	int saved = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(vcpu->why, sizeof(vcpu->why), fmt, ap);
+	int rc = kvm_vwhy(vcpu->why, sizeof(vcpu->why), false, fmt, ap);
 	va_end(ap);
-	errno = saved;
-	return -1;
+	return rc;
 }
-#define WHY_ERRNO(v, what) why(v, "%s: %s", what, strerror(errno))
+
+static int why_errno(struct kvm_vcpu *vcpu, const char *fmt, ...) BENCH_PRINTF(2, 3);
+static int why_errno(struct kvm_vcpu *vcpu, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = kvm_vwhy(vcpu->why, sizeof(vcpu->why), true, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+#define WHY_ERRNO(v, what) why_errno(v, "%s", what)
 
 int kvm_kick_signal(void)
 {

@@ -14,19 +14,36 @@
 
 #include "kvm_image.h"
 #include "kvm_pagetable.h"
+#include "mechanism.h"
 
-int kvm_vm_why(struct kvm_vm *vm, const char *fmt, ...)
+int kvm_vwhy(char *buf, size_t len, bool with_errno, const char *fmt, va_list ap)
 {
 	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(vm->why, sizeof(vm->why), fmt, ap);
-	va_end(ap);
+	bench_vwhy(buf, len, -1, with_errno, fmt, ap);
 	errno = saved;
 	return -1;
 }
 
-#define WHY_ERRNO(vm, what) kvm_vm_why(vm, "%s: %s", what, strerror(errno))
+int kvm_vm_why(struct kvm_vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = kvm_vwhy(vm->why, sizeof(vm->why), false, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int vm_why_errno(struct kvm_vm *vm, const char *fmt, ...) BENCH_PRINTF(2, 3);
+static int vm_why_errno(struct kvm_vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = kvm_vwhy(vm->why, sizeof(vm->why), true, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+#define WHY_ERRNO(vm, what) vm_why_errno(vm, "%s", what)
 
 static int set_slot(struct kvm_vm *vm, int slot, uint64_t gpa, void *host, uint64_t bytes)
 {

@@ -9,6 +9,7 @@
  * is safe after a failed create and safe twice.
  */
 #pragma once
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,3 +83,9 @@ int kvm_vm_irqfd(struct kvm_vm *vm, unsigned gsi, int efd, bool assign);
 int kvm_vm_route_msi(struct kvm_vm *vm, unsigned gsi, unsigned apic_id, uint8_t vector);
 
 int kvm_vm_why(struct kvm_vm *vm, const char *fmt, ...) BENCH_PRINTF(2, 3);
+/*
+ * The VMM's why buffers (vm->why, vcpu->why): bench_vwhy() into buf, with
+ * ": strerror(errno)" appended when with_errno, leaving errno as it was.
+ * Returns -1, the VMM's failure value.
+ */
+int kvm_vwhy(char *buf, size_t len, bool with_errno, const char *fmt, va_list ap) BENCH_PRINTF(4, 0);

@@ -13,7 +13,6 @@
 #include "peer.h"
 #include "rtenv.h"
 
-#define APP_REAP_MS 1000
 #define PROC_STAT_BYTES 1024
 #define STATE_WAIT_MS 2000
 
@@ -45,6 +44,13 @@ int csm_raise_manager(struct mech_ctx *ctx, int priority)
 		return mech_why(ctx, BENCH_SKIP, "SCHED_FIFO %d for the manager: %s", priority, strerror(err));
 	if (err)
 		return mech_why(ctx, BENCH_FAIL, "SCHED_FIFO %d for the manager: %s", priority, strerror(err));
+	return BENCH_OK;
+}
+
+int csm_apps_probe(struct mech_ctx *ctx)
+{
+	if (ctx->cpu < 0)
+		return mech_why(ctx, BENCH_SKIP, "the service manager needs a pinned CPU for its real-time apps");
 	return BENCH_OK;
 }
 
@@ -81,7 +87,7 @@ void csm_apps_stop(struct csm_apps *a)
 	for (unsigned i = 0; i < a->n; i++)
 		(void)kill(a->pid[i], SIGCONT);   /* a stopped app must run to see the flag; reaping bounds the rest */
 	for (unsigned i = 0; i < a->n; i++)
-		peer_process_reap(a->pid[i], APP_REAP_MS);
+		peer_process_reap(a->pid[i], PEER_REAP_TIMEOUT_MS);
 	/* n, pids and priorities stay readable for the results */
 	peer_shared_free(a->sh, sizeof(*a->sh));
 	a->sh = NULL;

@@ -38,6 +38,8 @@ struct csm_apps {
 	struct csm_app_shared *sh;
 };
 
+/* The apps need a pinned measuring CPU: BENCH_SKIP with the reason where the case has none. */
+int csm_apps_probe(struct mech_ctx *ctx);
 /*
  * Start n apps on ctx->cpu with the given SCHED_FIFO priorities. The caller
  * must already run above them on that CPU (csm_raise_manager()).

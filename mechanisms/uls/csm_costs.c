@@ -38,8 +38,10 @@ static int sleep_ns(long ns)
 	return err == EINTR ? 0 : err;
 }
 
-static int measure_signal(struct mech_ctx *ctx, struct cost_state *c, struct samples *s)
+int uls_sm_signal_measure(struct mech_ctx *ctx, struct samples *s)
 {
+	struct cost_state *c = ctx->priv;
+
 	for (bool run = false; !samples_full(s); run = !run) {
 		uint64_t t0 = tsc_start();
 		int err = kill(c->apps.pid[0], run ? SIGCONT : SIGSTOP);
@@ -53,8 +55,13 @@ static int measure_signal(struct mech_ctx *ctx, struct cost_state *c, struct sam
 	return BENCH_OK;
 }
 
-static int measure_ctxsw(struct mech_ctx *ctx, struct cost_state *c, struct samples *s)
+/*
+ * Not a tsc_start()..tsc_end() span: the end is the app's own tsc_start()
+ * stamp in another process, so the probe overhead is not subtracted.
+ */
+int uls_sm_ctxsw_measure(struct mech_ctx *ctx, struct samples *s)
 {
+	struct cost_state *c = ctx->priv;
 	struct csm_app_shared *sh = c->apps.sh;
 
 	while (!samples_full(s)) {
@@ -71,42 +78,56 @@ static int measure_ctxsw(struct mech_ctx *ctx, struct cost_state *c, struct samp
 					(unsigned long long)c->ctxsw_misses);
 		}
 	}
-	report_kv(ctx->report, "ctxsw_misses", "%llu blocks without an app resume (not sampled)",
-		  (unsigned long long)c->ctxsw_misses);
+	report_int(ctx->report, "ctxsw_misses", (int64_t)c->ctxsw_misses, "");   /* blocks without an app resume, not sampled */
 	return BENCH_OK;
 }
 
-static int measure_monitor(struct mech_ctx *ctx, struct cost_state *c, struct samples *s)
+/* The two monitors a manager may use to read an app's CPU time. */
+struct monitor {
+	const char *name;
+	int (*read_ns)(const struct csm_apps *apps, uint64_t *ns);
+};
+
+static int read_proc_stat(const struct csm_apps *apps, uint64_t *ns)
 {
-	bool proc = ctx->variant == V_SM_PROC_STAT;
+	return csm_proc_stat_ns(apps->pid[0], ns);
+}
+
+static int read_cpuclock(const struct csm_apps *apps, uint64_t *ns)
+{
+	return csm_cpuclock_ns(apps->clock[0], ns);
+}
+
+static const struct monitor monitor_proc_stat = { "/proc/PID/stat", read_proc_stat };
+static const struct monitor monitor_cpuclock = { "CPU clock", read_cpuclock };
+
+static int measure_monitor(struct mech_ctx *ctx, const struct monitor *mon, struct samples *s)
+{
+	struct cost_state *c = ctx->priv;
 	uint64_t ns;
 
 	while (!samples_full(s)) {
 		uint64_t t0 = tsc_start();
-		int err = proc ? csm_proc_stat_ns(c->apps.pid[0], &ns) : csm_cpuclock_ns(c->apps.clock[0], &ns);
+		int err = mon->read_ns(&c->apps, &ns);
 		uint64_t t1 = tsc_end();
 		if (err)
-			return mech_why(ctx, BENCH_FAIL, "%s: %s", proc ? "/proc/PID/stat" : "CPU clock", strerror(err));
+			return mech_why(ctx, BENCH_FAIL, "%s: %s", mon->name, strerror(err));
 		samples_add(s, t1 - t0);
 	}
 	return BENCH_OK;
 }
 
-static int cost_measure(struct mech_ctx *ctx, struct samples *s)
+int uls_sm_proc_stat_measure(struct mech_ctx *ctx, struct samples *s)
 {
-	struct cost_state *c = ctx->priv;
-
-	switch (ctx->variant) {
-	case V_SM_SIGNAL:
-		return measure_signal(ctx, c, s);
-	case V_SM_CTXSW:
-		return measure_ctxsw(ctx, c, s);
-	default:
-		return measure_monitor(ctx, c, s);
-	}
+	return measure_monitor(ctx, &monitor_proc_stat, s);
 }
 
-static int cost_setup(struct mech_ctx *ctx)
+int uls_sm_cpuclock_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	return measure_monitor(ctx, &monitor_cpuclock, s);
+}
+
+int uls_sm_cost_setup(struct mech_ctx *ctx)
 {
 	const struct uls_cfg *cfg = ctx->cfg;
 	struct cost_state *c = calloc(1, sizeof(*c));
@@ -130,7 +151,7 @@ static int cost_setup(struct mech_ctx *ctx)
 	return rc;
 }
 
-static void cost_teardown(struct mech_ctx *ctx)
+void uls_sm_cost_teardown(struct mech_ctx *ctx)
 {
 	struct cost_state *c = ctx->priv;
 
@@ -143,9 +164,3 @@ static void cost_teardown(struct mech_ctx *ctx)
 	free(c);
 	ctx->priv = NULL;
 }
-
-const struct uls_family uls_sm_cost_family = {
-	.setup = cost_setup,
-	.measure = cost_measure,
-	.teardown = cost_teardown,
-};

@@ -39,7 +39,8 @@
 
 #define SM_TIMER_SIGNAL (SIGRTMIN + 2)
 
-static struct sm_state *volatile g_sm;   /* the extension's view; one case per process */
+/* The extension (a signal handler) finds the case's state here: set in setup, cleared in teardown. */
+static struct sm_state *volatile g_sm;
 
 /* Feed one reading of the apps' CPU time to the controller and apply its decisions. */
 static int manager_tick(struct sm_state *m, const uint64_t *used_total_ns)
@@ -190,23 +191,42 @@ static int measure_extension(struct mech_ctx *ctx, struct sm_state *m, struct sa
 	return BENCH_OK;
 }
 
-static int sm_measure(struct mech_ctx *ctx, struct samples *s)
+/* Before the first tick: records for the CSV, allocated (and locked by mlockall) now, and the first reading. */
+static int sm_measure_begin(struct mech_ctx *ctx, struct sm_state *m, struct samples *s)
 {
-	struct sm_state *m = ctx->priv;
-
-	/* Records for the CSV, allocated (and locked by mlockall) before the first tick. */
 	m->max_ticks = (size_t)(s->warmup_target + s->cap + 2);
 	m->t_cycles = calloc(m->max_ticks, sizeof(*m->t_cycles));
 	m->cum_ns = calloc(m->max_ticks * CSM_APPS_MAX, sizeof(*m->cum_ns));
 	if (!m->t_cycles || !m->cum_ns)
 		return mech_why(ctx, BENCH_FAIL, "out of memory for %zu tick records", m->max_ticks);
 	int err = read_clocks(m, m->prev_used_ns);
-	if (!err && ctx->variant == V_SM_USER)
-		for (unsigned i = 0; i < m->apps.n && !err; i++)
-			err = csm_proc_stat_ns(m->apps.pid[i], &m->prev_used_ns[i]);
 	if (err)
 		return mech_why(ctx, BENCH_FAIL, "first reading of the apps: %s", strerror(err));
-	return ctx->variant == V_SM_USER ? measure_user(ctx, m, s) : measure_extension(ctx, m, s);
+	return BENCH_OK;
+}
+
+int uls_sm_user_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	struct sm_state *m = ctx->priv;
+	int rc = sm_measure_begin(ctx, m, s);
+
+	if (rc != BENCH_OK)
+		return rc;
+	/* the user-level monitor's own first reading: the controller sees /proc's deltas */
+	for (unsigned i = 0; i < m->apps.n; i++) {
+		int err = csm_proc_stat_ns(m->apps.pid[i], &m->prev_used_ns[i]);
+		if (err)
+			return mech_why(ctx, BENCH_FAIL, "first reading of the apps: %s", strerror(err));
+	}
+	return measure_user(ctx, m, s);
+}
+
+int uls_sm_extension_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	struct sm_state *m = ctx->priv;
+	int rc = sm_measure_begin(ctx, m, s);
+
+	return rc != BENCH_OK ? rc : measure_extension(ctx, m, s);
 }
 
 static int setup_extension(struct mech_ctx *ctx, struct sm_state *m)
@@ -245,6 +265,21 @@ static int setup_extension(struct mech_ctx *ctx, struct sm_state *m)
 	return BENCH_OK;
 }
 
+int uls_sm_probe(struct mech_ctx *ctx)
+{
+	const struct uls_cfg *cfg = ctx->cfg;
+	int rc = csm_apps_probe(ctx);
+
+	if (rc != BENCH_OK)
+		return rc;
+	int64_t sum = cfg->share1_pct + cfg->share2_pct + cfg->share3_pct;
+	if (sum > 90)
+		return mech_why(ctx, BENCH_FAIL, "target shares add up to %lld%%; at most 90%% leaves room "
+				"for the manager and the rest of the system", (long long)sum);
+	return BENCH_OK;
+}
+
+/* What both managers share: the apps, running and confirmed to stop and continue. */
 static int sm_setup(struct mech_ctx *ctx)
 {
 	const struct uls_cfg *cfg = ctx->cfg;
@@ -281,15 +316,30 @@ static int sm_setup(struct mech_ctx *ctx)
 	report_kv(ctx->report, "control", "tick %lld us, PID kp %.3f ki %.3f/s kd %.3f s on the share "
 		  "(EWMA over %.0f ticks), credit of +-%.0f ticks for stop/continue", (long long)cfg->tick_us,
 		  m->gains[0], m->gains[1], m->gains[2], CSM_EWMA_TICKS, CSM_CREDIT_TICKS);
-	if (ctx->variant == V_SM_EXTENSION)
-		return setup_extension(ctx, m);
+	return BENCH_OK;
+}
+
+int uls_sm_user_setup(struct mech_ctx *ctx)
+{
+	int rc = sm_setup(ctx);
+	struct sm_state *m = ctx->priv;
+
+	if (rc != BENCH_OK)
+		return rc;
 	m->ctl = &m->local_ctl;
 	csm_ctl_init(m->ctl, m->apps.n, m->targets, (double)m->tick_ns, m->gains[0], m->gains[1], m->gains[2]);
 	report_kv(ctx->report, "monitor", "/proc/PID/stat utime+stime (open, read, close; USER_HZ resolution)");
 	return BENCH_OK;
 }
 
-static void sm_teardown(struct mech_ctx *ctx)
+int uls_sm_extension_setup(struct mech_ctx *ctx)
+{
+	int rc = sm_setup(ctx);
+
+	return rc != BENCH_OK ? rc : setup_extension(ctx, ctx->priv);
+}
+
+void uls_sm_teardown(struct mech_ctx *ctx)
 {
 	struct sm_state *m = ctx->priv;
 
@@ -304,7 +354,7 @@ static void sm_teardown(struct mech_ctx *ctx)
 		m->mask_set = false;
 	g_sm = NULL;
 	sm_write_results(ctx, m);
-	report_kv(ctx->report, "signals_sent", "%llu SIGSTOP/SIGCONT", (unsigned long long)m->signals_sent);
+	report_int(ctx->report, "signals_sent", (int64_t)m->signals_sent, "");   /* SIGSTOP and SIGCONT */
 	int err = rtenv_fifo_self(ctx->priority);   /* back to the case's priority, now that no app is left */
 	if (err)
 		report_kv(ctx->report, "manager_priority_restore", "failed: %s", strerror(err));
@@ -315,9 +365,3 @@ static void sm_teardown(struct mech_ctx *ctx)
 	free(m);
 	ctx->priv = NULL;
 }
-
-const struct uls_family uls_sm_family = {
-	.setup = sm_setup,
-	.measure = sm_measure,
-	.teardown = sm_teardown,
-};

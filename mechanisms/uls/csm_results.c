@@ -56,10 +56,12 @@ void sm_write_results(struct mech_ctx *ctx, const struct sm_state *m)
 	int err = write_csv(path, m, share, windows);
 	if (err)
 		report_kv(ctx->report, "utilization_csv", "not written: %s", strerror(err));
-	else
-		report_kv(ctx->report, "utilization_csv", "utilization.csv: %zu windows of %llu ms", windows,
-			  (unsigned long long)(m->window_ns / 1000000u));
-	/* The summary skips the first window: the controller starts from scratch there. */
+	else {
+		report_kv(ctx->report, "utilization_csv", "utilization.csv");
+		report_int(ctx->report, "utilization_windows", (int64_t)windows, "");
+		report_int(ctx->report, "utilization_window_ms", (int64_t)(m->window_ns / 1000000u), "ms");
+	}
+	/* The summary (windows 1..N-1) skips the first window: the controller starts from scratch there. */
 	for (unsigned i = 0; i < m->apps.n && windows > 1; i++) {
 		double sum = 0, worst = 0;
 		for (size_t w = 1; w < windows; w++) {
@@ -68,10 +70,13 @@ void sm_write_results(struct mech_ctx *ctx, const struct sm_state *m)
 			if (fabs(e) > fabs(worst))
 				worst = e;
 		}
-		char key[32];
-		snprintf(key, sizeof(key), "app%u_share", i + 1);
-		report_kv(ctx->report, key, "target %.3f, mean %.4f, worst error %+.4f over windows 1..%zu",
-			  m->targets[i], sum / (double)(windows - 1), worst, windows - 1);
+		char key[REPORT_KEY_MAX];
+		snprintf(key, sizeof(key), "app%u_share_target", i + 1);
+		report_real(ctx->report, key, m->targets[i], "CPU share");
+		snprintf(key, sizeof(key), "app%u_share_mean", i + 1);
+		report_real(ctx->report, key, sum / (double)(windows - 1), "CPU share");
+		snprintf(key, sizeof(key), "app%u_share_worst_error", i + 1);
+		report_real(ctx->report, key, worst, "CPU share");
 	}
 	free(t_ns);
 	free(share);

@@ -27,7 +27,6 @@
 #include "uls.h"
 
 #define IPC_MSG_BYTES 4
-#define IPC_REAP_MS 2000
 
 struct ipc_state {
 	int req[2], rsp[2];
@@ -97,7 +96,7 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-static void ipc_teardown(struct mech_ctx *ctx)
+void uls_ipc_teardown(struct mech_ctx *ctx)
 {
 	struct ipc_state *st = ctx->priv;
 
@@ -106,7 +105,7 @@ static void ipc_teardown(struct mech_ctx *ctx)
 	close_fd(&st->req[1]);   /* the peer reads EOF and returns */
 	if (st->peer_started) {
 		if (st->process)
-			peer_process_reap(st->pid, IPC_REAP_MS);
+			peer_process_reap(st->pid, PEER_REAP_TIMEOUT_MS);
 		else
 			pthread_join(st->tid, NULL);
 		st->peer_started = false;
@@ -159,7 +158,17 @@ static int start_peer(struct mech_ctx *ctx, struct ipc_state *st)
 	return BENCH_OK;
 }
 
-static int ipc_setup(struct mech_ctx *ctx)
+int uls_ipc_probe(struct mech_ctx *ctx)
+{
+	const struct uls_cfg *cfg = ctx->cfg;
+
+	if (cfg->ipc_placement == PLACE_SPLIT && (ctx->peer_cpu < 0 || ctx->peer_cpu == ctx->cpu))
+		return mech_why(ctx, BENCH_SKIP, "ipc_placement \"split\" needs a peer CPU other than %d", ctx->cpu);
+	return BENCH_OK;
+}
+
+/* The peer is a thread (ipc-thread) or a forked process (ipc-process). */
+static int ipc_setup(struct mech_ctx *ctx, bool process)
 {
 	const struct uls_cfg *cfg = ctx->cfg;
 	struct ipc_state *st = calloc(1, sizeof(*st));
@@ -168,7 +177,7 @@ static int ipc_setup(struct mech_ctx *ctx)
 		return mech_why(ctx, BENCH_FAIL, "out of memory");
 	ctx->priv = st;
 	st->req[0] = st->req[1] = st->rsp[0] = st->rsp[1] = -1;
-	st->process = ctx->variant == V_IPC_PROCESS;
+	st->process = process;
 	st->ws_pages = (size_t)cfg->working_set_pages;
 	size_t bytes = (st->ws_pages ? st->ws_pages : 1) * SANDBOX_PAGE_BYTES;
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -179,12 +188,23 @@ static int ipc_setup(struct mech_ctx *ctx)
 	if (pipe2(st->req, O_CLOEXEC) != 0 || pipe2(st->rsp, O_CLOEXEC) != 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "pipe2");
 	report_pcid(ctx);
-	report_kv(ctx->report, "ipc", "%d-byte messages over pipes; the peer reads one line in each of %zu pages",
-		  IPC_MSG_BYTES, st->ws_pages);
+	report_kv(ctx->report, "ipc", "messages over pipes; the peer reads one line in each of its working-set pages");
+	report_int(ctx->report, "ipc_message_bytes", IPC_MSG_BYTES, "bytes");
+	report_int(ctx->report, "ipc_peer_pages", (int64_t)st->ws_pages, "pages");
 	return start_peer(ctx, st);
 }
 
-static int ipc_measure(struct mech_ctx *ctx, struct samples *s)
+int uls_ipc_thread_setup(struct mech_ctx *ctx)
+{
+	return ipc_setup(ctx, false);
+}
+
+int uls_ipc_process_setup(struct mech_ctx *ctx)
+{
+	return ipc_setup(ctx, true);
+}
+
+int uls_ipc_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	struct ipc_state *st = ctx->priv;
 	uint32_t msg = 0, reply;
@@ -204,9 +224,3 @@ static int ipc_measure(struct mech_ctx *ctx, struct samples *s)
 	}
 	return BENCH_OK;
 }
-
-const struct uls_family uls_ipc_family = {
-	.setup = ipc_setup,
-	.measure = ipc_measure,
-	.teardown = ipc_teardown,
-};

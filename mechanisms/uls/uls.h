@@ -1,7 +1,7 @@
 /*
  * uls: the ULS / SafeX experiments of seed 001 (West et al.), one mechanism
- * with a variant per measurement. uls.c holds the variant and option tables
- * and hands each variant to its family:
+ * with a variant per measurement. uls.c holds the variant and option tables;
+ * every variant row names its own ops, which live with their experiment:
  *
  *   upcall.c     experiments 1-3: raw upcall, upcall + protection toggle,
  *                toggle + TLB reload alone (sandbox.c is the sandbox)
@@ -10,31 +10,18 @@
  *
  * Experiment 4 (signal to the current / another process) is the `signal`
  * mechanism, run by the same suite.
+ *
+ * Each experiment allocates its own state into ctx->priv in setup and frees
+ * it in teardown (the states differ, so the mechanism has no priv_size).
  */
 #pragma once
 #include <stdint.h>
 
 #include "mechanism.h"
 
-enum uls_variant {
-	V_UPCALL,            /* exp 1 */
-	V_UPCALL_MPROTECT,   /* exp 2 */
-	V_UPCALL_PKEY,
-	V_TLB_MPROTECT,      /* exp 3 */
-	V_TLB_PKEY,
-	V_IPC_THREAD,        /* exp 5 */
-	V_IPC_PROCESS,
-	V_SM_USER,           /* exp 6: the managers */
-	V_SM_EXTENSION,
-	V_SM_SIGNAL,         /* exp 6: the costs SafeX tabulates */
-	V_SM_CTXSW,
-	V_SM_PROC_STAT,
-	V_SM_CPUCLOCK,
-	V_COUNT
-};
-
 #define ULS_APPS 3
 
+/* Every variant's options; each variant's table names only the fields it reads. */
 struct uls_cfg {
 	int64_t working_set_pages;
 	int ipc_placement;                 /* enum placement: split or same */
@@ -50,14 +37,36 @@ static inline int64_t uls_share_pct(const struct uls_cfg *cfg, unsigned app)
 	return app == 0 ? cfg->share1_pct : app == 1 ? cfg->share2_pct : cfg->share3_pct;
 }
 
-/* A family runs some variants; ctx->priv is its own state. */
-struct uls_family {
-	int (*setup)(struct mech_ctx *ctx);
-	int (*measure)(struct mech_ctx *ctx, struct samples *s);
-	void (*teardown)(struct mech_ctx *ctx);
-};
+/* upcall.c: experiments 1-3 */
+int uls_pkey_probe(struct mech_ctx *ctx);
+int uls_upcall_setup(struct mech_ctx *ctx);
+int uls_upcall_mprotect_setup(struct mech_ctx *ctx);
+int uls_upcall_pkey_setup(struct mech_ctx *ctx);
+int uls_tlb_mprotect_setup(struct mech_ctx *ctx);
+int uls_tlb_pkey_setup(struct mech_ctx *ctx);
+int uls_upcall_measure(struct mech_ctx *ctx, struct samples *s);
+int uls_tlb_measure(struct mech_ctx *ctx, struct samples *s);
+void uls_upcall_teardown(struct mech_ctx *ctx);
 
-extern const struct uls_family uls_upcall_family;   /* upcall.c */
-extern const struct uls_family uls_ipc_family;      /* ipc.c */
-extern const struct uls_family uls_sm_family;       /* csm_manager.c */
-extern const struct uls_family uls_sm_cost_family;  /* csm_costs.c */
+/* ipc.c: experiment 5 */
+int uls_ipc_probe(struct mech_ctx *ctx);
+int uls_ipc_thread_setup(struct mech_ctx *ctx);
+int uls_ipc_process_setup(struct mech_ctx *ctx);
+int uls_ipc_measure(struct mech_ctx *ctx, struct samples *s);
+void uls_ipc_teardown(struct mech_ctx *ctx);
+
+/* csm_manager.c: experiment 6, the managers */
+int uls_sm_probe(struct mech_ctx *ctx);
+int uls_sm_user_setup(struct mech_ctx *ctx);
+int uls_sm_extension_setup(struct mech_ctx *ctx);
+int uls_sm_user_measure(struct mech_ctx *ctx, struct samples *s);
+int uls_sm_extension_measure(struct mech_ctx *ctx, struct samples *s);
+void uls_sm_teardown(struct mech_ctx *ctx);
+
+/* csm_costs.c: experiment 6, the costs SafeX tabulates */
+int uls_sm_cost_setup(struct mech_ctx *ctx);
+int uls_sm_signal_measure(struct mech_ctx *ctx, struct samples *s);
+int uls_sm_ctxsw_measure(struct mech_ctx *ctx, struct samples *s);
+int uls_sm_proc_stat_measure(struct mech_ctx *ctx, struct samples *s);
+int uls_sm_cpuclock_measure(struct mech_ctx *ctx, struct samples *s);
+void uls_sm_cost_teardown(struct mech_ctx *ctx);

@@ -32,6 +32,19 @@
 
 #define UPCALL_SIGNAL SIGUSR2
 
+/* What a variant's setup builds: the sandbox's toggle, and who toggles it. */
+struct upcall_kind {
+	enum sandbox_toggle toggle;
+	bool upcall;                   /* install the extension (else: toggles only, no upcall) */
+	bool toggle_in_extension;      /* the extension opens the sandbox and re-touches its pages */
+};
+
+static const struct upcall_kind kind_upcall = { SANDBOX_MPROTECT, true, false };
+static const struct upcall_kind kind_upcall_mprotect = { SANDBOX_MPROTECT, true, true };
+static const struct upcall_kind kind_upcall_pkey = { SANDBOX_PKEY, true, true };
+static const struct upcall_kind kind_tlb_mprotect = { SANDBOX_MPROTECT, false, false };
+static const struct upcall_kind kind_tlb_pkey = { SANDBOX_PKEY, false, false };
+
 struct upcall_state {
 	struct sandbox sb;
 	size_t ws_pages;
@@ -46,7 +59,8 @@ struct upcall_state {
 	volatile int toggle_errno;
 };
 
-static struct upcall_state *volatile g_upcall;   /* one case per process */
+/* The extension (a signal handler) finds the case's state here: set in setup, cleared in teardown. */
+static struct upcall_state *volatile g_upcall;
 
 /* Open, reload the working set, close: the part after the upcall itself. */
 static inline int toggle_cycle(struct upcall_state *u)
@@ -93,7 +107,7 @@ static int install_extension(struct mech_ctx *ctx, struct upcall_state *u)
 	return BENCH_OK;
 }
 
-static void upcall_teardown(struct mech_ctx *ctx)
+void uls_upcall_teardown(struct mech_ctx *ctx)
 {
 	struct upcall_state *u = ctx->priv;
 
@@ -109,35 +123,72 @@ static void upcall_teardown(struct mech_ctx *ctx)
 	ctx->priv = NULL;
 }
 
-static int upcall_setup(struct mech_ctx *ctx)
+int uls_pkey_probe(struct mech_ctx *ctx)
+{
+	char why[200];
+
+	if (sandbox_pkeys_available(why, sizeof(why)) != 0)
+		return mech_why(ctx, BENCH_SKIP, "%s", why);
+	return BENCH_OK;
+}
+
+static int upcall_setup(struct mech_ctx *ctx, const struct upcall_kind *kind)
 {
 	const struct uls_cfg *cfg = ctx->cfg;
-	bool pkey = ctx->variant == V_UPCALL_PKEY || ctx->variant == V_TLB_PKEY;
 	struct upcall_state *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return mech_why(ctx, BENCH_FAIL, "out of memory");
 	ctx->priv = u;
 	u->ws_pages = (size_t)cfg->working_set_pages;
-	u->toggle = ctx->variant == V_UPCALL_MPROTECT || ctx->variant == V_UPCALL_PKEY;
+	u->toggle = kind->toggle_in_extension;
 	u->pid = getpid();
 	u->tid = gettid();
-	if (sandbox_create(&u->sb, pkey ? SANDBOX_PKEY : SANDBOX_MPROTECT, u->ws_pages, ctx->why, sizeof(ctx->why)) ||
+	if (sandbox_create(&u->sb, kind->toggle, u->ws_pages, ctx->why, sizeof(ctx->why)) ||
 	    sandbox_use_altstack(&u->sb, ctx->why, sizeof(ctx->why)))
 		return BENCH_FAIL;
-	report_kv(ctx->report, "sandbox", "%zu KiB stack (public) + %zu protected pages; toggle %s",
-		  u->sb.stack_bytes / 1024, u->sb.data_pages, sandbox_toggle_name(u->sb.toggle));
+	report_kv(ctx->report, "sandbox", "public stack + protected pages; toggle %s", sandbox_toggle_name(u->sb.toggle));
+	report_int(ctx->report, "sandbox_stack_bytes", (int64_t)u->sb.stack_bytes, "bytes");
+	report_int(ctx->report, "sandbox_protected_pages", (int64_t)u->sb.data_pages, "pages");
 	if (sandbox_upcall_check(&u->sb, UPCALL_SIGNAL, ctx->why, sizeof(ctx->why)))
 		return BENCH_FAIL;
 	report_kv(ctx->report, "isolation_check", "ok: faults before and after an upcall, readable inside once opened");
 	g_upcall = u;
-	if (ctx->variant <= V_UPCALL_PKEY)
+	if (kind->upcall)
 		return install_extension(ctx, u);
 	return BENCH_OK;
 }
 
-static int measure_upcalls(struct mech_ctx *ctx, struct upcall_state *u, struct samples *s)
+int uls_upcall_setup(struct mech_ctx *ctx)
 {
+	return upcall_setup(ctx, &kind_upcall);
+}
+
+int uls_upcall_mprotect_setup(struct mech_ctx *ctx)
+{
+	return upcall_setup(ctx, &kind_upcall_mprotect);
+}
+
+int uls_upcall_pkey_setup(struct mech_ctx *ctx)
+{
+	return upcall_setup(ctx, &kind_upcall_pkey);
+}
+
+int uls_tlb_mprotect_setup(struct mech_ctx *ctx)
+{
+	return upcall_setup(ctx, &kind_tlb_mprotect);
+}
+
+int uls_tlb_pkey_setup(struct mech_ctx *ctx)
+{
+	return upcall_setup(ctx, &kind_tlb_pkey);
+}
+
+/* upcall, upcall-mprotect, upcall-pkey: send -> the extension's entry, or its close of the sandbox. */
+int uls_upcall_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	struct upcall_state *u = ctx->priv;
+
 	while (!samples_full(s)) {
 		uint32_t before = u->upcalls;
 		uint64_t t0 = tsc_start();
@@ -152,8 +203,11 @@ static int measure_upcalls(struct mech_ctx *ctx, struct upcall_state *u, struct 
 	return BENCH_OK;
 }
 
-static int measure_toggles(struct mech_ctx *ctx, struct upcall_state *u, struct samples *s)
+/* tlb-mprotect, tlb-pkey: open, re-touch, close, with no upcall around it. */
+int uls_tlb_measure(struct mech_ctx *ctx, struct samples *s)
 {
+	struct upcall_state *u = ctx->priv;
+
 	while (!samples_full(s)) {
 		uint64_t t0 = tsc_start();
 		int err = toggle_cycle(u);
@@ -164,16 +218,3 @@ static int measure_toggles(struct mech_ctx *ctx, struct upcall_state *u, struct 
 	}
 	return BENCH_OK;
 }
-
-static int upcall_measure(struct mech_ctx *ctx, struct samples *s)
-{
-	struct upcall_state *u = ctx->priv;
-
-	return ctx->variant <= V_UPCALL_PKEY ? measure_upcalls(ctx, u, s) : measure_toggles(ctx, u, s);
-}
-
-const struct uls_family uls_upcall_family = {
-	.setup = upcall_setup,
-	.measure = upcall_measure,
-	.teardown = upcall_teardown,
-};

@@ -35,6 +35,9 @@
 #include "rtenv.h"
 #include "vlib_exp.h"
 
+enum membus_mode { MEMBUS_ALONE, MEMBUS_GUEST, MEMBUS_THROTTLED };
+
+/* Shared with the controller thread; lives in measure()'s frame, which joins it before returning. */
 struct membus {
 	struct mech_ctx *ctx;
 	struct vlib_os *os;
@@ -125,7 +128,8 @@ static void write_periods(struct mech_ctx *ctx, const struct period_rec *rec, ui
 			(unsigned long long)rec[i].cycles_per_column, (unsigned long long)rec[i].guest_writes,
 			(unsigned long long)rec[i].throttled_ms, rec[i].missed);
 	fclose(f);
-	report_kv(ctx->report, "membus_periods_csv", "%s (%llu periods, warm-up included)", path, (unsigned long long)n);
+	report_kv(ctx->report, "membus_periods_csv", "%s", path);
+	report_int(ctx->report, "membus_periods", (int64_t)n, "");   /* rows of the CSV, warm-up included */
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -170,7 +174,7 @@ static int start_guest_mjump(struct mech_ctx *ctx, const struct mjump_shape *sha
 	return BENCH_OK;
 }
 
-int exp_membus_measure(struct mech_ctx *ctx, struct samples *s, int mode)
+static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_mode mode)
 {
 	const struct vlib_cfg *cfg = ctx->cfg;
 	struct vlib_state *st = ctx->priv;
@@ -185,10 +189,7 @@ int exp_membus_measure(struct mech_ctx *ctx, struct samples *s, int mode)
 		return mech_why(ctx, BENCH_FAIL, "cannot allocate the m_jump array and period records");
 	}
 	memset(array, 1, shape.size_bytes);
-	static struct membus mb;
-	memset(&mb, 0, sizeof(mb));
-	mb.ctx = ctx;
-	mb.os = st->os;
+	struct membus mb = { .ctx = ctx, .os = st->os };
 	/* The alone speed, for the throttling signal (before the guest starts). */
 	uint64_t t0 = tsc_start();
 	for (uint64_t c = 0; c < 256; c++)
@@ -246,7 +247,8 @@ int exp_membus_measure(struct mech_ctx *ctx, struct samples *s, int mode)
 	if (ctl_started)
 		pthread_join(ctl, NULL);   /* it resumes the guest if it had parked it */
 	if (hdr) {
-		report_kv(ctx->report, "guest_mjump_writes_per_s", "%.0f", (double)(hdr->progress - guest_writes0) / wall_s);
+		report_real(ctx->report, "guest_mjump_writes_per_s", (double)(hdr->progress - guest_writes0) / wall_s,
+			    "writes/s");
 		hdr->stop = 1;
 		for (uint64_t end = tsc_start() + ctx->tsc->tsc_khz * 1000u; !atomic_load(&guest_done) && tsc_start() < end;)
 			__builtin_ia32_pause();
@@ -260,19 +262,25 @@ int exp_membus_measure(struct mech_ctx *ctx, struct samples *s, int mode)
 	}
 	write_periods(ctx, rec, periods);
 	uint64_t writes_per_column = shape.size_bytes / shape.jump_bytes;
-	report_kv(ctx->report, "rt_columns_per_period", "%.1f mean, %llu p50 (progress; %llu writes per column)",
-		  periods ? (double)columns_total / (double)periods : 0.0,
-		  (unsigned long long)median_columns(rec, s->warmup_discarded, periods), (unsigned long long)writes_per_column);
-	report_kv(ctx->report, "rt_writes_per_s_in_budget", "%.0f",
-		  (double)columns_total * (double)writes_per_column /
-		  ((double)periods * (double)period_ns * (double)cfg->u_pct / 100.0 / 1e9));
-	report_kv(ctx->report, "alone_column_cycles_at_start", "%llu", (unsigned long long)mb.baseline_column_cycles);
-	report_kv(ctx->report, "budget", "C = %lld%% of T = %lld ms (guest: %lld%% of %lld ms)", (long long)cfg->u_pct,
-		  (long long)cfg->period_ms, (long long)cfg->u_pct, (long long)cfg->guest_period_ms);
+	/* the task's progress per period (warm-up included in the mean, not in the p50) */
+	report_real(ctx->report, "rt_columns_per_period_mean", periods ? (double)columns_total / (double)periods : 0.0,
+		    "columns");
+	report_int(ctx->report, "rt_columns_per_period_p50", (int64_t)median_columns(rec, s->warmup_discarded, periods),
+		   "columns");
+	report_int(ctx->report, "mjump_writes_per_column", (int64_t)writes_per_column, "writes");
+	report_real(ctx->report, "rt_writes_per_s_in_budget",
+		    (double)columns_total * (double)writes_per_column /
+		    ((double)periods * (double)period_ns * (double)cfg->u_pct / 100.0 / 1e9), "writes/s");
+	report_int(ctx->report, "alone_column_cycles_at_start", (int64_t)mb.baseline_column_cycles, "cycles");
+	if (mode == MEMBUS_THROTTLED)
+		report_kv(ctx->report, "budget", "C = %lld%% of T = %lld ms (guest: %lld%% of %lld ms)", (long long)cfg->u_pct,
+			  (long long)cfg->period_ms, (long long)cfg->u_pct, (long long)cfg->guest_period_ms);
+	else
+		report_kv(ctx->report, "budget", "C = %lld%% of T = %lld ms", (long long)cfg->u_pct, (long long)cfg->period_ms);
 	if (mode == MEMBUS_THROTTLED) {
-		report_kv(ctx->report, "guest_throttled_ms", "%llu of %llu background ms (%llu controller ticks of 1 ms)",
-			  (unsigned long long)atomic_load(&mb.throttled_ms), (unsigned long long)mb.background_ms,
-			  (unsigned long long)mb.ticks);
+		report_int(ctx->report, "guest_throttled_ms", (int64_t)atomic_load(&mb.throttled_ms), "ms");
+		report_int(ctx->report, "guest_background_ms", (int64_t)mb.background_ms, "ms");
+		report_int(ctx->report, "controller_ticks", (int64_t)mb.ticks, "");   /* of 1 ms */
 		report_kv(ctx->report, "throttle_signal", "RT column slower than %lld%% over its alone speed",
 			  (long long)cfg->throttle_slack_pct);
 		if (mb.ctl_err)
@@ -282,4 +290,19 @@ int exp_membus_measure(struct mech_ctx *ctx, struct samples *s, int mode)
 		  "bus contention and the throttling signal (the RT task's own progress, not uncore latency) are approximations");
 	free(rec);
 	return BENCH_OK;
+}
+
+int exp_membus_alone_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	return membus_measure(ctx, s, MEMBUS_ALONE);
+}
+
+int exp_membus_guest_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	return membus_measure(ctx, s, MEMBUS_GUEST);
+}
+
+int exp_membus_throttled_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	return membus_measure(ctx, s, MEMBUS_THROTTLED);
 }

@@ -73,8 +73,8 @@ int exp_desched_measure(struct mech_ctx *ctx, struct samples *s)
 	hdr->stop = 1;
 	for (uint64_t end = tsc_start() + second; !atomic_load(&done.done) && tsc_start() < end;)
 		;
-	report_kv(ctx->report, "guest_last_stamp_after_decision_mean_cycles", "%.0f (the vCPU was still in guest mode then)",
-		  n ? lower_sum / (double)n : 0.0);
+	/* the vCPU was still in guest mode at that stamp: a lower bound */
+	report_real(ctx->report, "guest_last_stamp_after_decision_mean_cycles", n ? lower_sum / (double)n : 0.0, "cycles");
 	report_kv(ctx->report, "what", "master's decision -> kick signal handled on the vCPU thread (out of guest mode)");
 	vLib_channel_destroy(0);
 	return BENCH_OK;
@@ -103,7 +103,7 @@ int exp_mapping_measure(struct mech_ctx *ctx, struct samples *s)
 		vLib_channel_destroy(0);
 	}
 	report_kv(ctx->report, "what", "guest cycles: map hypercall (adds the KVM memory slot) + first touch of the page");
-	report_kv(ctx->report, "remapped_on_second_use", "%llu", (unsigned long long)second_use_nonzero);
+	report_int(ctx->report, "remapped_on_second_use", (int64_t)second_use_nonzero, "");
 	if (second_use_nonzero)
 		return mech_why(ctx, BENCH_FAIL, "channels were mapped again on their second use");
 	return BENCH_OK;

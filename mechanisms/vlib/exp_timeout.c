@@ -16,7 +16,7 @@
 int exp_timeout_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	const struct vlib_cfg *cfg = ctx->cfg;
-	uint64_t timeout_ns = cfg->timeout_us ? (uint64_t)cfg->timeout_us * 1000u : 1000000u;
+	uint64_t timeout_ns = (uint64_t)cfg->timeout_us * 1000u;   /* at least 1 us (its option's range) */
 	uint64_t timeout_cycles = tsc_ns_to_cycles(timeout_ns, ctx->tsc->tsc_khz);
 	void *addr;
 	if (vLib_init(0, 64, &addr) != VLIB_OK)
@@ -38,9 +38,8 @@ int exp_timeout_measure(struct mech_ctx *ctx, struct samples *s)
 		max_over = over > max_over ? over : max_over;
 		samples_add(s, over);
 	}
-	report_kv(ctx->report, "timeout_ns", "%llu", (unsigned long long)timeout_ns);
-	report_kv(ctx->report, "max_overshoot_ns", "%llu",
-		  (unsigned long long)tsc_cycles_to_ns(max_over, ctx->tsc->tsc_khz));
+	report_int(ctx->report, "timeout_ns", (int64_t)timeout_ns, "ns");
+	report_int(ctx->report, "max_overshoot_ns", (int64_t)tsc_cycles_to_ns(max_over, ctx->tsc->tsc_khz), "ns");
 	report_kv(ctx->report, "what", "cycles by which vLib_call's return exceeded its timeout (all returned VLIB_ETIMEDOUT)");
 	if (early)
 		return mech_why(ctx, BENCH_FAIL, "%llu calls returned before their timeout", (unsigned long long)early);
@@ -115,9 +114,9 @@ int exp_fifo_measure(struct mech_ctx *ctx, struct samples *s)
 	atomic_store(&sh.stop, 1);
 	for (int i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
-	report_kv(ctx->report, "clients", "%d", started + 1);
-	report_kv(ctx->report, "fifo_calls_checked", "%llu", (unsigned long long)atomic_load(&sh.calls));
-	report_kv(ctx->report, "fifo_out_of_order", "%llu", (unsigned long long)atomic_load(&sh.out_of_order));
+	report_int(ctx->report, "clients", started + 1, "threads");
+	report_int(ctx->report, "fifo_calls_checked", (int64_t)atomic_load(&sh.calls), "");
+	report_int(ctx->report, "fifo_out_of_order", (int64_t)atomic_load(&sh.out_of_order), "");
 	if (rc == BENCH_OK && (atomic_load(&sh.out_of_order) || atomic_load(&sh.errors)))
 		rc = mech_why(ctx, BENCH_FAIL, "%llu requests served out of arrival order, %d errors",
 			      (unsigned long long)atomic_load(&sh.out_of_order), atomic_load(&sh.errors));

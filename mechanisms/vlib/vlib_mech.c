@@ -1,60 +1,80 @@
 /*
  * Mechanism vlib: vLibOS (Ye et al.) on KVM. Variants map to the paper's
- * Table 2 and section 5 experiments; each lives in its own exp_*.c.
+ * Table 2 and section 5 experiments; each lives in its own exp_*.c and each
+ * row below names its own setup and measure. Every experiment shares the
+ * probe (/dev/kvm) and the teardown (stop the vLib OS, destroy a bare guest).
  */
 #include <string.h>
 #include <unistd.h>
 
 #include "vlib_exp.h"
 
-enum {
-	V_VM_EXIT, V_VM_ENTRY, V_CALL_SYNC, V_CALL_ASYNC, V_DESCHED, V_MAPPING,
-	V_MEMBUS_ALONE, V_MEMBUS_GUEST, V_MEMBUS_THROTTLED, V_TIMEOUT, V_FIFO, V_GUEST_FAULT,
-};
-
-static const struct variant_desc vlib_variants[] = {
-	[V_VM_EXIT] = { "vm-exit", "exp 1: guest stamp before OUT -> host stamp after KVM_RUN returns (cycles)" },
-	[V_VM_ENTRY] = { "vm-entry", "exp 1: host stamp before KVM_RUN -> guest stamp after the OUT (cycles)" },
-	[V_CALL_SYNC] = { "call-sync", "exp 2: vLib_call overhead T1 - T2 (client time minus server time)" },
-	[V_CALL_ASYNC] = { "call-async", "exp 2: vLib_async_call issue -> callback, minus server time" },
-	[V_DESCHED] = { "deschedule", "exp 3: master's decision -> the vCPU thread out of guest mode" },
-	[V_MAPPING] = { "channel-map", "exp 4: mapping a new one-page channel into the guest on first use" },
-	[V_MEMBUS_ALONE] = { "membus-alone", "exp 5: real-time m_jump with budget (C, T), alone (cycles per column)" },
-	[V_MEMBUS_GUEST] = { "membus-guest", "exp 5: ... with an unchecked m_jump in the vLib OS guest" },
-	[V_MEMBUS_THROTTLED] = { "membus-throttled", "exp 5: ... with the guest's m_jump in a vLib call the master throttles" },
-	[V_TIMEOUT] = { "timeout", "exp 6: a server that never answers: vLib_call return time minus the timeout" },
-	[V_FIFO] = { "fifo", "exp 6: several clients; served order must equal arrival order (call cycles)" },
-	[V_GUEST_FAULT] = { "guest-fault", "test: a guest that misbehaves on purpose; the case fails naming how" },
-	{ NULL, NULL },
-};
-
 static const char *const op_names[] = { "nop", "transform", NULL };
 static const char *const wait_names[] = { "poll", "block", NULL };
 static const char *const fault_names[] = { "ud", "pf", "de", "triple", "hang", NULL };
 
-static const struct opt_desc vlib_opts[] = {
+/* Every experiment that boots a guest takes its RAM; those that start the vLib server, its wait. */
+#define OPT_RAM_MB OPT_INT_FIELD(struct vlib_cfg, ram_mb, "32", 16, 1024, "MiB", "guest RAM")
+#define OPT_WAIT OPT_ENUM_FIELD(struct vlib_cfg, wait, "poll", wait_names, \
+				"how the vCPU thread waits while the guest is blocked in vLib_listen")
+#define OPT_MEMBUS_RT \
+	OPT_INT_FIELD(struct vlib_cfg, u_pct, "10", 1, 90, "%", "utilization C/T of both m_jumps (paper 10, 30, 60)"), \
+	OPT_INT_FIELD(struct vlib_cfg, period_ms, "100", 5, 1000, "ms", "period T of the real-time m_jump (paper 100)"), \
+	OPT_INT_FIELD(struct vlib_cfg, mjump_kb, "6144", 64, 65536, "KiB", "m_jump array size (paper 6 MB)")
+
+/* vm-exit, vm-entry: a bare stamping guest, no vLib server. */
+static const struct opt_desc guest_opts[] = { OPT_RAM_MB, OPT_TABLE_END };
+
+/* deschedule, channel-map: the vLib server with the experiment's fixed requests. */
+static const struct opt_desc server_opts[] = { OPT_WAIT, OPT_RAM_MB, OPT_TABLE_END };
+
+static const struct opt_desc call_opts[] = {
 	OPT_INT_FIELD(struct vlib_cfg, channel_bytes, "4096", 64, 1 << 20, "bytes",
-		      "call-*: channel data size (the payload the guest transforms)"),
-	OPT_INT_FIELD(struct vlib_cfg, timeout_us, "0", 0, 10000000, "us",
-		      "call-*: vLib_call timeout (0 = none); timeout: the timeout tested (default 1000 there)"),
+		      "channel data size (the payload the guest transforms)"),
+	OPT_INT_FIELD(struct vlib_cfg, timeout_us, "0", 0, 10000000, "us", "vLib_call timeout (0 = none)"),
 	OPT_ENUM_FIELD(struct vlib_cfg, op, "transform", op_names,
-		       "call-*: nop (the paper's empty call) or transform (guest XORs every payload byte)"),
-	OPT_BOOL_FIELD(struct vlib_cfg, verify, "true", "call-*: check every result byte after each call (untimed)"),
-	OPT_ENUM_FIELD(struct vlib_cfg, wait, "poll", wait_names,
-		       "how the vCPU thread waits while the guest is blocked in vLib_listen"),
-	OPT_INT_FIELD(struct vlib_cfg, clients, "4", 2, 16, "threads", "fifo: client threads (the measuring thread is one)"),
-	OPT_ENUM_FIELD(struct vlib_cfg, fault, "ud", fault_names, "guest-fault: what the guest does"),
-	OPT_INT_FIELD(struct vlib_cfg, u_pct, "10", 1, 90, "%", "membus-*: utilization C/T of both m_jumps (paper 10, 30, 60)"),
-	OPT_INT_FIELD(struct vlib_cfg, period_ms, "100", 5, 1000, "ms", "membus-*: period T of the real-time m_jump (paper 100)"),
-	OPT_INT_FIELD(struct vlib_cfg, guest_period_ms, "90", 5, 1000, "ms", "membus-throttled: period of the guest's budget (paper 90)"),
-	OPT_INT_FIELD(struct vlib_cfg, mjump_kb, "6144", 64, 65536, "KiB", "membus-*: m_jump array size (paper 6 MB)"),
-	OPT_INT_FIELD(struct vlib_cfg, throttle_slack_pct, "10", 0, 1000, "%",
-		      "membus-throttled: throttle the guest's background time when the RT task is this much slower than alone"),
-	OPT_INT_FIELD(struct vlib_cfg, ram_mb, "32", 16, 1024, "MiB", "guest RAM"),
+		       "nop (the paper's empty call) or transform (guest XORs every payload byte)"),
+	OPT_BOOL_FIELD(struct vlib_cfg, verify, "true", "check every result byte after each call (untimed)"),
+	OPT_WAIT,
+	OPT_RAM_MB,
 	OPT_TABLE_END,
 };
 
-static struct vlib_state state;
+static const struct opt_desc timeout_opts[] = {
+	OPT_INT_FIELD(struct vlib_cfg, timeout_us, "1000", 1, 10000000, "us",
+		      "the timeout tested: each call to the never-answering server must return no earlier"),
+	OPT_WAIT,
+	OPT_RAM_MB,
+	OPT_TABLE_END,
+};
+
+static const struct opt_desc fifo_opts[] = {
+	OPT_INT_FIELD(struct vlib_cfg, clients, "4", 2, 16, "threads", "client threads (the measuring thread is one)"),
+	OPT_WAIT,
+	OPT_RAM_MB,
+	OPT_TABLE_END,
+};
+
+static const struct opt_desc fault_opts[] = {
+	OPT_ENUM_FIELD(struct vlib_cfg, fault, "ud", fault_names, "what the guest does"),
+	OPT_RAM_MB,
+	OPT_TABLE_END,
+};
+
+/* membus-alone boots no guest: the real-time m_jump alone. */
+static const struct opt_desc membus_alone_opts[] = { OPT_MEMBUS_RT, OPT_TABLE_END };
+
+static const struct opt_desc membus_guest_opts[] = { OPT_MEMBUS_RT, OPT_WAIT, OPT_RAM_MB, OPT_TABLE_END };
+
+static const struct opt_desc membus_throttled_opts[] = {
+	OPT_MEMBUS_RT,
+	OPT_INT_FIELD(struct vlib_cfg, guest_period_ms, "90", 5, 1000, "ms", "period of the guest's budget (paper 90)"),
+	OPT_INT_FIELD(struct vlib_cfg, throttle_slack_pct, "10", 0, 1000, "%",
+		      "throttle the guest's background time when the RT task is this much slower than alone"),
+	OPT_WAIT,
+	OPT_RAM_MB,
+	OPT_TABLE_END,
+};
 
 int vlib_exp_start_server(struct mech_ctx *ctx, struct vlib_state *st, int vcpu_priority)
 {
@@ -79,44 +99,23 @@ void vlib_exp_report_platform(struct mech_ctx *ctx)
 		report_kv(ctx->report, "kvm_backend", "%s", VLIB_PVM_NOTE);
 }
 
+/* The vLib server's vCPU at the case's priority: the experiments that call it. */
+static int setup_server(struct mech_ctx *ctx)
+{
+	return vlib_exp_start_server(ctx, ctx->priv, ctx->priority);
+}
+
+/* membus-guest, membus-throttled: the guest's m_jump is background work, SCHED_OTHER. */
+static int setup_background_server(struct mech_ctx *ctx)
+{
+	return vlib_exp_start_server(ctx, ctx->priv, 0);
+}
+
 static int vlib_probe(struct mech_ctx *ctx)
 {
 	if (access("/dev/kvm", R_OK | W_OK) != 0)
 		return mech_why(ctx, BENCH_SKIP, "needs /dev/kvm");
 	return BENCH_OK;
-}
-
-static int vlib_setup(struct mech_ctx *ctx)
-{
-	memset(&state, 0, sizeof(state));
-	ctx->priv = &state;
-	switch (ctx->variant) {
-	case V_VM_EXIT: case V_VM_ENTRY: case V_GUEST_FAULT: case V_MEMBUS_ALONE:
-		return BENCH_OK;   /* these boot their own guest (or none) in measure() */
-	case V_MEMBUS_GUEST: case V_MEMBUS_THROTTLED:
-		return vlib_exp_start_server(ctx, &state, 0);
-	default:
-		return vlib_exp_start_server(ctx, &state, ctx->priority);
-	}
-}
-
-static int vlib_measure(struct mech_ctx *ctx, struct samples *s)
-{
-	switch (ctx->variant) {
-	case V_VM_EXIT: return exp_vmexit_measure(ctx, s, false);
-	case V_VM_ENTRY: return exp_vmexit_measure(ctx, s, true);
-	case V_CALL_SYNC: return exp_call_measure(ctx, s, false);
-	case V_CALL_ASYNC: return exp_call_measure(ctx, s, true);
-	case V_DESCHED: return exp_desched_measure(ctx, s);
-	case V_MAPPING: return exp_mapping_measure(ctx, s);
-	case V_MEMBUS_ALONE: return exp_membus_measure(ctx, s, MEMBUS_ALONE);
-	case V_MEMBUS_GUEST: return exp_membus_measure(ctx, s, MEMBUS_GUEST);
-	case V_MEMBUS_THROTTLED: return exp_membus_measure(ctx, s, MEMBUS_THROTTLED);
-	case V_TIMEOUT: return exp_timeout_measure(ctx, s);
-	case V_FIFO: return exp_fifo_measure(ctx, s);
-	case V_GUEST_FAULT: return exp_fault_measure(ctx, s);
-	}
-	return mech_why(ctx, BENCH_FAIL, "unknown variant");
 }
 
 static void vlib_teardown(struct mech_ctx *ctx)
@@ -132,18 +131,45 @@ static void vlib_teardown(struct mech_ctx *ctx)
 	kvm_guest_destroy(&st->guest);
 }
 
+/* vm-exit, vm-entry, guest-fault and membus-alone have no setup: they boot their own guest (or none) in measure(). */
+static const struct variant_desc vlib_variants[] = {
+	{ .name = "vm-exit", .help = "exp 1: guest stamp before OUT -> host stamp after KVM_RUN returns (cycles)",
+	  .opts = guest_opts, .measure = exp_vmexit_exit_measure },
+	{ .name = "vm-entry", .help = "exp 1: host stamp before KVM_RUN -> guest stamp after the OUT (cycles)",
+	  .opts = guest_opts, .measure = exp_vmexit_entry_measure },
+	{ .name = "call-sync", .help = "exp 2: vLib_call overhead T1 - T2 (client time minus server time)",
+	  .opts = call_opts, .setup = setup_server, .measure = exp_call_sync_measure },
+	{ .name = "call-async", .help = "exp 2: vLib_async_call issue -> callback, minus server time",
+	  .opts = call_opts, .setup = setup_server, .measure = exp_call_async_measure },
+	{ .name = "deschedule", .help = "exp 3: master's decision -> the vCPU thread out of guest mode",
+	  .opts = server_opts, .setup = setup_server, .measure = exp_desched_measure },
+	{ .name = "channel-map", .help = "exp 4: mapping a new one-page channel into the guest on first use",
+	  .opts = server_opts, .setup = setup_server, .measure = exp_mapping_measure },
+	{ .name = "membus-alone", .help = "exp 5: real-time m_jump with budget (C, T), alone (cycles per column)",
+	  .opts = membus_alone_opts, .measure = exp_membus_alone_measure },
+	{ .name = "membus-guest", .help = "exp 5: ... with an unchecked m_jump in the vLib OS guest",
+	  .opts = membus_guest_opts, .setup = setup_background_server, .measure = exp_membus_guest_measure },
+	{ .name = "membus-throttled", .help = "exp 5: ... with the guest's m_jump in a vLib call the master throttles",
+	  .opts = membus_throttled_opts, .setup = setup_background_server, .measure = exp_membus_throttled_measure },
+	{ .name = "timeout", .help = "exp 6: a server that never answers: vLib_call return time minus the timeout",
+	  .opts = timeout_opts, .setup = setup_server, .measure = exp_timeout_measure },
+	{ .name = "fifo", .help = "exp 6: several clients; served order must equal arrival order (call cycles)",
+	  .opts = fifo_opts, .setup = setup_server, .measure = exp_fifo_measure },
+	{ .name = "guest-fault", .help = "test: a guest that misbehaves on purpose; the case fails naming how",
+	  .opts = fault_opts, .measure = exp_fault_measure },
+	{ NULL, NULL },
+};
+
 static const struct mechanism_ops vlib_ops = {
 	.name = "vlib",
 	.abi_version = MECHANISM_ABI_VERSION,
 	.flags = MECH_NEEDS_KVM,
 	.help = "vLibOS: calls from the host (master) into a library OS in a KVM guest (vLib_call, FIFO, timeouts)",
 	.variants = vlib_variants,
-	.opts = vlib_opts,
 	.cfg_size = sizeof(struct vlib_cfg),
+	.priv_size = sizeof(struct vlib_state),
 	.unit = SAMPLE_CYCLES,
 	.probe = vlib_probe,
-	.setup = vlib_setup,
-	.measure = vlib_measure,
 	.teardown = vlib_teardown,
 };
 MECHANISM_REGISTER(vlib_ops)

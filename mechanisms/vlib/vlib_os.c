@@ -362,10 +362,11 @@ void vlib_os_channel_free(struct vlib_os *os, struct vlib_channel *ch)
 
 void vlib_os_report(struct vlib_os *os, struct report *r)
 {
-	report_kv(r, "guest_tsc_offset", "%lld (%s)", (long long)os->guest.vcpu.tsc_offset,
+	report_int(r, "guest_tsc_offset", os->guest.vcpu.tsc_offset, "cycles");
+	report_kv(r, "guest_tsc_offset_how", "%s",
 		  os->guest.vcpu.tsc_offset_set ? "set to 0 via KVM_VCPU_TSC_OFFSET" : "read via KVM_VCPU_TSC_OFFSET");
-	report_kv(r, "guest_tsc_khz", "%llu", (unsigned long long)os->guest.vcpu.guest_tsc_khz);
-	report_kv(r, "vlib_requests_served", "%llu", (unsigned long long)os->served);
+	report_int(r, "guest_tsc_khz", (int64_t)os->guest.vcpu.guest_tsc_khz, "kHz");
+	report_int(r, "vlib_requests_served", (int64_t)os->served, "");
 	report_kv(r, "vlib_wait", "%s", os->cfg.wait == VLIB_WAIT_POLL ? "poll (vCPU thread spins in the host while the guest listens)"
 							: "block (vCPU thread sleeps on a futex while the guest listens)");
 }

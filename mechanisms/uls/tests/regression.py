@@ -8,7 +8,8 @@ Runs regression.toml (beside this script) and asserts, on medians only:
     upcall around it), unless the machine has no pkeys (then: skipped);
   - an mprotect toggle adds to the raw upcall;
   - a signal to another process costs more than a signal to oneself;
-  - with no disturbance, both service managers hold every app within
+  - both service managers send SIGSTOP/SIGCONT (the typed fact
+    signals_sent), and with no disturbance they hold every app within
     SHARE_TOLERANCE of its target share: the median over the 1 s windows
     after the first, so that one second taken by an unrelated real-time
     task on a shared machine does not decide the test (every window's error
@@ -16,9 +17,11 @@ Runs regression.toml (beside this script) and asserts, on medians only:
 """
 import csv
 import os
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "plots"))
+import gbresults as gb  # noqa: E402
 
 SHARE_TOLERANCE = 0.05   # of one CPU, absolute: 5 percentage points
 
@@ -32,22 +35,19 @@ def check(cond, msg):
 
 
 def p50(rows, name):
-    return int(rows[name]["p50_cycles"])
+    return int(gb.stat(rows, name, "p50_cycles"))
 
 
 def main():
     harness = sys.argv[1]
     suite = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regression.toml")
     with tempfile.TemporaryDirectory(prefix="uls-regression-") as out:
-        p = subprocess.run([harness, "run", suite, "--out", out], capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL)
-        sys.stderr.write(p.stderr)
-        with open(os.path.join(out, "summary.csv"), newline="") as f:
-            rows = {r["case"]: r for r in csv.DictReader(f)}
+        gb.run(harness, suite, out, echo_stderr=True)
+        rows = gb.rows_by_case(out)
         for name, r in rows.items():
             ok = r["status"] == "ok" or (r["status"].startswith("skip") and "pkey" in name)
             check(ok, f"{name}: status {r['status']}")
-        ran = {n for n, r in rows.items() if r["status"] == "ok"}
+        ran = {n for n in rows if gb.ok(rows, n)}
 
         if {"uls-tlb-pkey", "uls-upcall-pkey"} <= ran:
             check(p50(rows, "uls-tlb-pkey") < p50(rows, "uls-tlb-mprotect"),
@@ -65,7 +65,10 @@ def main():
                   f"signal to self {p50(rows, 'signal-self')} < to another process "
                   f"{p50(rows, 'signal-process')} cycles")
 
+        meta = gb.read_meta(out)
         for case in ("uls-sm-user", "uls-sm-extension"):
+            sent = gb.fact(gb.meta_case(meta, case), "signals_sent")
+            check(isinstance(sent, int) and sent > 0, f"{case}: the manager steered its apps ({sent} signals sent)")
             path = os.path.join(out, "data", case, "utilization.csv")
             if case not in ran or not os.path.exists(path):
                 check(False, f"{case}: no utilization.csv")

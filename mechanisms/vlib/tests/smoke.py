@@ -8,14 +8,13 @@
    status naming the fault (#UD, #PF, #DE, triple fault, unresponsive), and
    the suite goes on; no case process is left behind.
 """
-import csv
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "plots"))
+import gbresults as gb  # noqa: E402
 EXPECT = {
     "fault-fault=ud": "#UD invalid opcode",
     "fault-fault=pf": "#PF page fault",
@@ -25,13 +24,10 @@ EXPECT = {
 }
 
 
-def run(harness, suite, out):
-    return subprocess.run([harness, "run", suite, "--out", out], capture_output=True, text=True, timeout=500)
-
-
-def rows(out):
-    with open(os.path.join(out, "summary.csv")) as f:
-        return {r["case"]: r for r in csv.DictReader(f)}
+def payload_checked(case_meta, calls, size):
+    """The case checked every byte of `calls` payloads of `size` bytes and found none wrong."""
+    return (gb.fact(case_meta, "payload_mismatches") == 0
+            and (gb.fact(case_meta, "payload_checked_bytes") or 0) >= calls * size)
 
 
 def main():
@@ -42,25 +38,26 @@ def main():
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "smoke")
-        p = run(harness, os.path.join(HERE, "smoke.toml"), out)
-        for name, r in rows(out).items():
+        gb.run(harness, os.path.join(HERE, "smoke.toml"), out, timeout=500)
+        for name, r in gb.rows_by_case(out).items():
             if r["status"] != "ok":
                 failures.append(f"{name}: {r['status']}")
-        meta = {c["case"]: c.get("report", {}) for c in json.load(open(os.path.join(out, "meta.json")))["cases"]}
-        rep = meta.get("smoke-vlib-call-transform", {})
-        if rep.get("payload_mismatches") != "0" or int(rep.get("payload_checked_bytes", "0")) < 1000 * 64:
-            failures.append(f"payload not checked: {rep}")
+        meta = gb.read_meta(out)
+        c = gb.meta_case(meta, "smoke-vlib-call-transform")
+        if not payload_checked(c, 1000, 64):
+            failures.append(f"payload not checked: {c.get('report')}")
         for size in (4096, 1048576):
-            rep = meta.get(f"smoke-vlib-transform-sizes-channel_bytes={size}", {})
-            if rep.get("payload_mismatches") != "0" or int(rep.get("payload_checked_bytes", "0")) < 20 * size:
-                failures.append(f"{size}-byte payload not transformed and checked: {rep}")
-        if meta.get("smoke-vlib-fifo", {}).get("fifo_out_of_order") != "0":
-            failures.append("FIFO order not shown")
+            c = gb.meta_case(meta, f"smoke-vlib-transform-sizes-channel_bytes={size}")
+            if not payload_checked(c, 20, size):
+                failures.append(f"{size}-byte payload not transformed and checked: {c.get('report')}")
+        c = gb.meta_case(meta, "smoke-vlib-fifo")
+        if gb.fact(c, "fifo_out_of_order") != 0 or not gb.fact(c, "fifo_calls_checked"):
+            failures.append(f"FIFO order not shown: {c.get('report')}")
         out = os.path.join(tmp, "faults")
-        p = run(harness, os.path.join(HERE, "faults.toml"), out)
+        p = gb.run(harness, os.path.join(HERE, "faults.toml"), out, timeout=500)
         if p.returncode != 1:
             failures.append(f"faults suite exit {p.returncode}, expected 1")
-        got = rows(out)
+        got = gb.rows_by_case(out)
         for name, text in EXPECT.items():
             st = got.get(name, {}).get("status", "missing")
             if not st.startswith("fail:") or text not in st:
