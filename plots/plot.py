@@ -4,9 +4,10 @@
 usage: plots/plot.py DIR [--formats "png svg pdf"]
 
 Per mechanism: the latency histograms of its ok cases overlaid (hist.gp) and
-their tails (cdf.gp), at most 8 series a plot; the time series cases wrote
-into DIR/data/CASE/ (timeseries.gp: packets or gaps per task per interval;
-shares.gp: CPU shares against targets); and, when cases name paper
+their tails (cdf.gp), at most 8 series a plot; the files cases wrote into
+DIR/data/CASE/, each as its entry in plots/data_files.toml says (timeseries.gp:
+e.g. packets or gaps per task per interval; shares.gp: CPU shares against
+targets; a file not declared there is not drawn); and, when cases name paper
 references, this machine beside each paper (paper.gp, one chart per paper).
 Output: DIR/plots/.
 The scripts read only the CSV files the harness wrote.
@@ -16,6 +17,8 @@ import os
 import shutil
 import subprocess
 import sys
+
+import datafiles
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_SERIES = 8
@@ -30,6 +33,45 @@ def gnuplot(script, variables):
     if p.returncode != 0 or p.stderr.strip():
         print(f"plot.py: {script}: {p.stderr.strip()}", file=sys.stderr)
     return p.returncode == 0
+
+
+def draw_data_files(folder, rows, out_dir, common, made):
+    """Each DIR/data/CASE/NAME by its contract entry; a file not declared, or not as declared, is refused."""
+    contract = datafiles.by_name(datafiles.load())
+    ok = True
+    for r in rows:
+        data_dir = os.path.join(folder, "data", r["case"])
+        if not os.path.isdir(data_dir):
+            continue
+        for name in sorted(os.listdir(data_dir)):
+            path = os.path.join(data_dir, name)
+            entry = contract.get(name)
+            if entry is None:
+                print(f"plot.py: {path}: not declared in plots/data_files.toml: not drawn", file=sys.stderr)
+                ok = False
+                continue
+            bad = datafiles.header_problem(path, entry)
+            if bad:
+                print(f"plot.py: {bad}: not drawn", file=sys.stderr)
+                ok = False
+                continue
+            stem = name[:-4] if name.endswith(".csv") else name
+            if not datafiles.has_rows(path):
+                # e.g. a run shorter than one window: gnuplot would fail on it
+                print(f"plot.py: {path}: a header and no rows: nothing to draw")
+                continue
+            for plot in entry["plots"]:
+                out = os.path.join(out_dir, f"{r['case']}-{stem}{plot.get('suffix', '')}")
+                if plot["script"] == "timeseries":
+                    ok &= gnuplot("timeseries.gp", dict(common, file=path, out=out, title=f"{r['case']}: {stem}",
+                                                        xcol=plot["x"], ycols=" ".join(plot["y"]),
+                                                        xlabel=plot["xlabel"], ylabel=plot["ylabel"]))
+                elif plot["script"] == "shares":
+                    ok &= gnuplot("shares.gp", dict(common, file=path, out=out, title=f"{r['case']}: CPU shares"))
+                else:
+                    continue
+                made.append(out)
+    return ok
 
 
 def main():
@@ -67,27 +109,8 @@ def main():
                 out = os.path.join(out_dir, f"{kind}-{mech}{suffix}")
                 ok &= gnuplot(script, dict(common, files=files, titles=titles, out=out, title=f"{mech}: {what}"))
                 made.append(out)
-    # cases' own files: wide time series (first column t_*) and CPU shares
-    for r in rows:
-        data_dir = os.path.join(folder, "data", r["case"])
-        if not os.path.isdir(data_dir):
-            continue
-        for name in sorted(os.listdir(data_dir)):
-            path = os.path.join(data_dir, name)
-            if not name.endswith(".csv"):
-                continue
-            with open(path, newline="") as f:
-                header = next(csv.reader(f), [])
-            stem = f"{r['case']}-{name[:-4]}"
-            out = os.path.join(out_dir, stem)
-            if header[:1] and header[0].startswith("t_"):
-                ok &= gnuplot("timeseries.gp", dict(common, file=path, out=out, title=f"{r['case']}: {name[:-4]}",
-                                                    ylabel=name[:-4].replace("_", " ")))
-            elif {"app", "t_start_s", "measured_share", "target_share"} <= set(header):
-                ok &= gnuplot("shares.gp", dict(common, file=path, out=out, title=f"{r['case']}: CPU shares"))
-            else:
-                continue
-            made.append(out)
+    # cases' own files, drawn as plots/data_files.toml says (never guessed from a header)
+    ok &= draw_data_files(folder, rows, out_dir, common, made)
     # one bar chart per paper whose numbers this run stands beside
     papers = sorted({r["reference"].split(".")[0] for r in rows if r.get("ref_ratio")})
     for paper in papers:

@@ -167,6 +167,16 @@ int peer_start(struct mech_ctx *ctx, struct peer *p, bool process, int cpu, int 
 	return err;
 }
 
+int peer_start_or_fail(struct mech_ctx *ctx, struct peer *p, bool process, int cpu, int (*fn)(void *), void *arg)
+{
+	int err = peer_start(ctx, p, process, cpu, fn, arg);
+	if (err) {
+		errno = err;
+		return mech_why_errno(ctx, BENCH_FAIL, "cannot start the peer");
+	}
+	return BENCH_OK;
+}
+
 int peer_stop(struct peer *p, unsigned timeout_ms)
 {
 	if (!p->started)

@@ -40,6 +40,11 @@ struct peer {
 /* Start fn(arg) on `cpu` (-1: unpinned) at ctx->priority, as a thread or a forked process. */
 int peer_start(struct mech_ctx *ctx, struct peer *p, bool process, int cpu, int (*fn)(void *), void *arg);
 /*
+ * peer_start() for a mechanism's setup: BENCH_OK, or BENCH_FAIL with
+ * "cannot start the peer: REASON" in ctx->why.
+ */
+int peer_start_or_fail(struct mech_ctx *ctx, struct peer *p, bool process, int cpu, int (*fn)(void *), void *arg);
+/*
  * Wait for the peer to end, after the caller told it to stop: a thread is
  * joined, a process reaped (and killed after timeout_ms). Safe twice.
  * Returns the peer's exit value (128 + N when signal N ended a process),

@@ -16,6 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "plots"))
+import datafiles  # noqa: E402
 import gbresults as gb  # noqa: E402
 
 DESIGN_COLUMNS = ["case", "mechanism", "variant", "load", "status", "samples", "min_ns", "p50_ns",
@@ -46,9 +47,20 @@ def expected_cases(harness, suite):
     return int(m.group(1)) if m else -1
 
 
+def registered(harness, what):
+    """The names `harness list mechanisms|loads` prints, one `  NAME: help` line each."""
+    p = subprocess.run([harness, "list", what], capture_output=True, text=True)
+    names = set(re.findall(r"^  (\S+): ", p.stdout, re.M))
+    check(p.returncode == 0 and names, f"harness list {what}: exit {p.returncode}, {len(names)} names")
+    return names
+
+
 def registered_mechanisms(harness):
-    p = subprocess.run([harness, "list", "mechanisms"], capture_output=True, text=True)
-    return set(re.findall(r"^  (\S+): ", p.stdout, re.M))
+    return registered(harness, "mechanisms")
+
+
+def registered_loads(harness):
+    return registered(harness, "loads")
 
 
 def check_ok_row(out, row):
@@ -69,13 +81,47 @@ def check_ok_row(out, row):
 
 
 def mode_smoke(harness, suites):
-    """Run every smoke suite; together they must cover every registered mechanism."""
-    covered = set()
+    """Run every smoke suite; together they must cover every registered mechanism and load generator.
+
+    A case covers its mechanism and load whether it ran or came back as an
+    honest skip (a load that cannot run on this machine).
+    """
+    mechs, loads = set(), set()
+    data_files = 0
+    contract = datafiles.load()
     for suite in suites:
         with tempfile.TemporaryDirectory(prefix="gapbench-smoke-") as out:
-            covered |= smoke_one(harness, suite, out)
-    missing = registered_mechanisms(harness) - covered - {"selftest"}
+            m, lo = smoke_one(harness, suite, out)
+            mechs |= m
+            loads |= lo
+            data_files += check_data_files(suite, out, contract)
+    missing = registered_mechanisms(harness) - mechs - {"selftest"}
     check(not missing, f"mechanisms in no smoke suite: {sorted(missing)}")
+    missing = registered_loads(harness) - loads
+    check(not missing, f"load generators in no smoke suite: {sorted(missing)}")
+    print(f"smoke: {len(mechs)} mechanisms, {len(loads)} load generators ({', '.join(sorted(loads))}), "
+          f"{data_files} data files as plots/data_files.toml declares them")
+
+
+def check_data_files(suite, out, contract):
+    """Every DIR/data/CASE/NAME the suite wrote, against its entry in plots/data_files.toml."""
+    problems, n = datafiles.folder_problems(out, contract)
+    for p in problems:
+        check(False, f"{suite}: {p}")
+    return n
+
+
+def case_load(row):
+    """The load generator of a summary row ("spin spinners=2 ..."), or None."""
+    name = row["load"].split(" ", 1)[0]
+    return None if name in ("", "none") else name
+
+
+def check_load_facts(c):
+    """An ok case with a load: the load reported what it achieved, numbers typed with units."""
+    got = c.get("load_achieved") or {}
+    typed = [k for k, v in got.items() if isinstance(v, dict) and "value" in v and isinstance(v.get("unit"), str)]
+    check(typed, f"{c['case']}: load {c.get('load')!r} reported no typed number: {got}")
 
 
 def smoke_one(harness, suite, out):
@@ -99,10 +145,12 @@ def smoke_one(harness, suite, out):
     for c in meta["cases"]:
         if c["status"] == "ok":
             check("rt_environment" in c and "probe_overhead" in c, f"{c['case']}: meta incomplete")
+            if c.get("load", "none") != "none":
+                check_load_facts(c)
     print(f"{suite}: {len(rows)} cases, "
           f"{sum(r['status'] == 'ok' for r in rows)} ok, "
           f"{sum(r['status'].startswith('skip') for r in rows)} skipped")
-    return {r["mechanism"] for r in rows}
+    return {r["mechanism"] for r in rows}, {case_load(r) for r in rows} - {None}
 
 
 def leak_processes():

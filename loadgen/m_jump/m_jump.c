@@ -111,16 +111,16 @@ static int mj_start(struct load_ctx *ctx)
 		if (atomic_load(&mj.sh->started) < 0)
 			return load_why(ctx, BENCH_FAIL, "m_jump could not map its %llu-byte array",
 					(unsigned long long)shape.size_bytes);
-		if (tries > 5000)
-			return load_why(ctx, BENCH_FAIL, "m_jump did not start within 5 s");
+		if (tries > PEER_READY_TIMEOUT_MS)
+			return load_why(ctx, BENCH_FAIL, "m_jump did not start within %d ms", PEER_READY_TIMEOUT_MS);
 		usleep(1000);
 	}
 	mj.columns0 = atomic_load(&mj.sh->columns);
 	clock_gettime(CLOCK_MONOTONIC, &mj.t0);
-	report_kv(ctx->report, "cpu", "%d", mj.cpu);
-	report_kv(ctx->report, "shape", "%llu B array, write every %llu B, jump %llu B",
-		  (unsigned long long)shape.size_bytes, (unsigned long long)shape.line_bytes,
-		  (unsigned long long)shape.jump_bytes);
+	report_int(ctx->report, "cpu", mj.cpu, "");
+	report_int(ctx->report, "array_bytes", (int64_t)shape.size_bytes, "bytes");
+	report_int(ctx->report, "line_bytes", (int64_t)shape.line_bytes, "bytes");
+	report_int(ctx->report, "jump_bytes", (int64_t)shape.jump_bytes, "bytes");
 	return BENCH_OK;
 }
 
@@ -133,14 +133,14 @@ static int mj_stop(struct load_ctx *ctx)
 		double wall_s = elapsed_s(&mj.t0);
 		uint64_t columns = atomic_load(&mj.sh->columns) - mj.columns0;
 		atomic_store(&mj.sh->stop, 1);
-		if (peer_process_reap(mj.pid, 2000) != 0)
+		if (peer_process_reap(mj.pid, PEER_REAP_TIMEOUT_MS) != 0)
 			rc = load_why(ctx, BENCH_FAIL, "m_jump did not exit cleanly");
 		const struct mjump_shape *s = &mj.sh->shape;
 		double passes = (double)columns / (double)mjump_columns_per_pass(s);
-		report_kv(ctx->report, "wall_s", "%.3f", wall_s);
-		report_kv(ctx->report, "passes_per_s", "%.2f", wall_s > 0 ? passes / wall_s : 0.0);
-		report_kv(ctx->report, "writes_per_s", "%.0f",
-			  wall_s > 0 ? passes * (double)mjump_writes_per_pass(s) / wall_s : 0.0);
+		report_real(ctx->report, "wall_s", wall_s, "s");
+		report_real(ctx->report, "passes_per_s", wall_s > 0 ? passes / wall_s : 0.0, "passes/s");
+		report_real(ctx->report, "writes_per_s",
+			    wall_s > 0 ? passes * (double)mjump_writes_per_pass(s) / wall_s : 0.0, "writes/s");
 	}
 	peer_shared_free(mj.sh, sizeof(*mj.sh));
 	mj.sh = NULL;

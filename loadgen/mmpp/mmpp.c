@@ -22,7 +22,6 @@
 #define MMPP_CPU_CASE (-2)
 #define MMPP_KEPT_BURSTS 64
 #define MMPP_SLICE_NS 20000000ull   /* sleeps are cut into slices to notice stop */
-#define MMPP_REAP_MS 2000
 
 struct mmpp_cfg {
 	int64_t quiet_ms, burst_ms, burst_rate_hz, quiet_rate_hz, job_us, seed, priority, cpu;
@@ -161,8 +160,9 @@ static int mmpp_start(struct load_ctx *ctx)
 	if (err)
 		return load_why(ctx, BENCH_FAIL, "cannot start the disturbance on CPU %d: %s", cpu, strerror(err));
 	for (int ms = 0; !atomic_load(&sh->started); ms++) {
-		if (ms > 5000)
-			return load_why(ctx, BENCH_FAIL, "the disturbance did not start within 5 s");
+		if (ms > PEER_READY_TIMEOUT_MS)
+			return load_why(ctx, BENCH_FAIL, "the disturbance did not start within %d ms",
+					PEER_READY_TIMEOUT_MS);
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
@@ -173,7 +173,8 @@ static int mmpp_start(struct load_ctx *ctx)
 		  (long long)cfg->quiet_ms, (long long)cfg->burst_ms, (double)cfg->quiet_ms / 10000.0,
 		  (long long)cfg->job_us, (long long)cfg->burst_rate_hz, load * 100, (long long)cfg->quiet_rate_hz,
 		  (long long)cfg->seed);
-	report_kv(ctx->report, "cpu", "%d, SCHED_FIFO %lld", cpu, (long long)cfg->priority);
+	report_int(ctx->report, "cpu", cpu, "");
+	report_int(ctx->report, "sched_fifo_priority", cfg->priority, "");
 	return BENCH_OK;
 }
 
@@ -207,15 +208,20 @@ static int mmpp_stop(struct load_ctx *ctx)
 	double wall_s = (double)(t1.tv_sec - mmpp_state.t0.tv_sec) + (double)(t1.tv_nsec - mmpp_state.t0.tv_nsec) / 1e9;
 	atomic_store(&sh->stop, 1);
 	int rc = BENCH_OK;
-	if (peer_process_reap(mmpp_state.pid, MMPP_REAP_MS) != 0)
+	if (peer_process_reap(mmpp_state.pid, PEER_REAP_TIMEOUT_MS) != 0)
 		rc = load_why(ctx, BENCH_FAIL, "the disturbance did not exit cleanly");
 	uint64_t bursts = atomic_load(&sh->bursts), burst_ns = atomic_load(&sh->burst_ns);
-	report_kv(ctx->report, "ran", "%.2f s: %llu bursts (%.2f s in completed bursts), %llu jobs, busy %.3f s "
-		  "(%.1f%% of the run), %.1f%% of a CPU inside bursts, %llu late jobs (max %.1f ms late)", wall_s,
-		  (unsigned long long)bursts, (double)burst_ns / 1e9, (unsigned long long)atomic_load(&sh->jobs),
-		  (double)atomic_load(&sh->busy_ns) / 1e9, wall_s > 0 ? atomic_load(&sh->busy_ns) / 1e7 / wall_s : 0.0,
-		  burst_ns ? 100.0 * (double)atomic_load(&sh->burst_busy_ns) / (double)burst_ns : 0.0,
-		  (unsigned long long)atomic_load(&sh->late_jobs), (double)atomic_load(&sh->max_late_ns) / 1e6);
+	double busy_s = (double)atomic_load(&sh->busy_ns) / 1e9;
+	report_real(ctx->report, "wall_s", wall_s, "s");
+	report_int(ctx->report, "bursts", (int64_t)bursts, "");
+	report_real(ctx->report, "completed_bursts_s", (double)burst_ns / 1e9, "s");
+	report_int(ctx->report, "jobs", (int64_t)atomic_load(&sh->jobs), "");
+	report_real(ctx->report, "busy_s", busy_s, "s");
+	report_real(ctx->report, "busy_share_of_run", wall_s > 0 ? busy_s / wall_s : 0.0, "CPUs");
+	report_real(ctx->report, "busy_share_in_bursts",
+		    burst_ns ? (double)atomic_load(&sh->burst_busy_ns) / (double)burst_ns : 0.0, "CPUs");
+	report_int(ctx->report, "late_jobs", (int64_t)atomic_load(&sh->late_jobs), "");
+	report_real(ctx->report, "max_late_ms", (double)atomic_load(&sh->max_late_ns) / 1e6, "ms");
 	report_bursts(ctx, sh, bursts);
 	peer_shared_free(sh, sizeof(*sh));
 	mmpp_state.sh = NULL;

@@ -28,6 +28,10 @@
 #define PS_MAX_STREAMS 16
 #define PS_MAX_SIZE 1472
 #define PS_BURST 64
+/*
+ * Longer than PEER_READY_TIMEOUT_MS on purpose: creating a network namespace
+ * and a veth pair can take seconds on a busy machine.
+ */
 #define PS_READY_MS 20000
 #define PS_SLEEP_MIN_NS 20000
 #define PS_CARRIER_WAIT_US 50000
@@ -238,9 +242,11 @@ static int ps_start(struct load_ctx *ctx)
 		  ps.net == PS_NET_VETH ? "veth " PS_SENDER_ADDR " -> " PS_RECEIVER_ADDR ", both ends in private namespaces"
 					: "loopback",
 		  ps.why[0] ? ": " : "", ps.why);
-	report_kv(ctx->report, "requested", "%lld streams x %lld packets/s x %lld bytes, ports %lld..%lld, sender CPU %d",
-		  (long long)ps.cfg.streams, (long long)ps.cfg.rate, (long long)ps.cfg.size, (long long)ps.cfg.port,
-		  (long long)(ps.cfg.port + ps.cfg.streams - 1), ctx->cpu);
+	report_int(ctx->report, "streams", ps.cfg.streams, "streams");
+	report_int(ctx->report, "requested_rate_per_stream", ps.cfg.rate, "packets/s");
+	report_int(ctx->report, "payload_bytes", ps.cfg.size, "bytes");
+	report_int(ctx->report, "first_port", ps.cfg.port, "");
+	report_int(ctx->report, "sender_cpu", ctx->cpu, "");
 	return BENCH_OK;
 }
 
@@ -249,15 +255,16 @@ static int ps_stop(struct load_ctx *ctx)
 	if (!ps.sh)
 		return BENCH_OK;
 	atomic_store(&ps.sh->stop, 1);
-	int status = ps.sender > 0 ? peer_process_reap(ps.sender, 2000) : 0;
+	int status = ps.sender > 0 ? peer_process_reap(ps.sender, PEER_REAP_TIMEOUT_MS) : 0;
 	ps.sender = 0;
 	double secs = (double)(ps.sh->end_ns - ps.sh->start_ns) / 1e9;
-	report_kv(ctx->report, "sent", "%llu", (unsigned long long)ps.sh->sent);
-	report_kv(ctx->report, "missed_sends", "%llu (more than %lld us late: skipped)",
-		  (unsigned long long)ps.sh->missed, (long long)ps.cfg.late_us);
-	report_kv(ctx->report, "send_errors", "%llu", (unsigned long long)ps.sh->send_errors);
-	report_kv(ctx->report, "achieved_rate_per_stream", "%.0f packets/s over %.3f s",
-		  secs > 0 ? (double)ps.sh->sent / secs / (double)ps.cfg.streams : 0.0, secs);
+	report_int(ctx->report, "sent", (int64_t)ps.sh->sent, "packets");
+	/* skipped: more than late_us behind when their turn came */
+	report_int(ctx->report, "missed_sends", (int64_t)ps.sh->missed, "packets");
+	report_int(ctx->report, "send_errors", (int64_t)ps.sh->send_errors, "packets");
+	report_real(ctx->report, "achieved_rate_per_stream",
+		    secs > 0 ? (double)ps.sh->sent / secs / (double)ps.cfg.streams : 0.0, "packets/s");
+	report_real(ctx->report, "send_s", secs, "s");
 	if (ps.net == PS_NET_VETH) {
 		const char *const del[] = { "ip", "link", "del", PS_VETH_CASE, NULL };
 		ps_run_ip(del);   /* usually gone already: the sender's namespace died with it */

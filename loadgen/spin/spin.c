@@ -91,12 +91,12 @@ static int spin_start(struct load_ctx *ctx)
 	}
 	/* steady once every spinner runs its loop */
 	for (int tries = 0; atomic_load(&st->sh->started) < st->n; tries++) {
-		if (tries > 5000)
-			return load_why(ctx, BENCH_FAIL, "spinners did not start within 5 s");
+		if (tries > PEER_READY_TIMEOUT_MS)
+			return load_why(ctx, BENCH_FAIL, "spinners did not start within %d ms", PEER_READY_TIMEOUT_MS);
 		usleep(1000);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &st->t0);
-	report_kv(ctx->report, "cpu", "%d", peer.peer_cpu);
+	report_int(ctx->report, "cpu", peer.peer_cpu, "");
 	return BENCH_OK;
 }
 
@@ -133,18 +133,19 @@ static int spin_stop(struct load_ctx *ctx)
 	atomic_store(&st->sh->stop, 1);
 	int rc = BENCH_OK;
 	for (int i = 0; i < st->n; i++)
-		if (peer_process_reap(st->pids[i], 2000) != 0)
+		if (peer_process_reap(st->pids[i], PEER_REAP_TIMEOUT_MS) != 0)
 			rc = load_why(ctx, BENCH_FAIL, "spinner %d did not exit cleanly", i);
 	uint64_t total = 0;
 	for (int i = 0; i < st->n; i++)
 		total += atomic_load(&st->sh->iterations[i]);
-	report_kv(ctx->report, "spinners", "%d", st->n);
-	report_kv(ctx->report, "wall_s", "%.3f", wall_s);
-	report_kv(ctx->report, "iterations_per_s", "%.0f", wall_s > 0 ? (double)total / wall_s : 0.0);
+	report_int(ctx->report, "spinners", st->n, "processes");
+	report_real(ctx->report, "wall_s", wall_s, "s");
+	report_real(ctx->report, "iterations_per_s", wall_s > 0 ? (double)total / wall_s : 0.0, "iterations/s");
+	/* left out, with the reason as text under another key, when /proc cannot say */
 	if (cpu_s >= 0)
-		report_kv(ctx->report, "cpu_share_of_one_cpu", "%.3f", wall_s > 0 ? cpu_s / wall_s : 0.0);
+		report_real(ctx->report, "cpu_share_of_one_cpu", wall_s > 0 ? cpu_s / wall_s : 0.0, "CPUs");
 	else
-		report_kv(ctx->report, "cpu_share_of_one_cpu", "unavailable (/proc/PID/stat unreadable)");
+		report_kv(ctx->report, "cpu_share_unavailable", "/proc/PID/stat unreadable");
 	peer_shared_free(st->sh, sizeof(*st->sh));
 	st->sh = NULL;
 	st->n = 0;

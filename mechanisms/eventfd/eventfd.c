@@ -43,8 +43,6 @@ static const struct opt_desc eventfd_opts[] = {
 /* Far above anything the ping-pong leaves in a counter. */
 #define STOP_VALUE (1ull << 32)
 #define PEER_FAILED (1ull << 33)
-#define READY_TIMEOUT_MS 5000
-#define REAP_TIMEOUT_MS 2000
 
 struct eventfd_state {
 	int to_peer;   /* main writes, peer reads */
@@ -93,28 +91,18 @@ static int eventfd_peer_loop(void *arg)
 	return 1;
 }
 
-static int start_peer(struct mech_ctx *ctx, struct eventfd_state *st, int peer_cpu)
-{
-	int err = peer_start(ctx, &st->peer, st->process, peer_cpu, eventfd_peer_loop, st);
-	if (err) {
-		errno = err;
-		return mech_why_errno(ctx, BENCH_FAIL, "cannot start the peer");
-	}
-	return BENCH_OK;
-}
-
 /* Bounded, so that a peer that never comes up is a clear failure, not a hang. */
 static int wait_ready(struct mech_ctx *ctx, struct eventfd_state *st)
 {
 	struct pollfd pfd = { .fd = st->to_main, .events = POLLIN };
 	uint64_t v;
 
-	int n = poll(&pfd, 1, READY_TIMEOUT_MS);
+	int n = poll(&pfd, 1, PEER_READY_TIMEOUT_MS);
 	if (n < 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "poll");
 	if (n == 0)
 		return mech_why(ctx, BENCH_FAIL, "the peer did not start within %d ms",
-				READY_TIMEOUT_MS);
+				PEER_READY_TIMEOUT_MS);
 	if (efd_read(st->to_main, &v) != 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "read the peer's eventfd");
 	if (v != 1)
@@ -136,7 +124,7 @@ static int eventfd_setup_steps(struct mech_ctx *ctx, struct eventfd_state *st)
 		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
 	int rc = placement_apply(ctx, cfg->placement, &peer_cpu);
 	if (rc == BENCH_OK)
-		rc = start_peer(ctx, st, peer_cpu);
+		rc = peer_start_or_fail(ctx, &st->peer, st->process, peer_cpu, eventfd_peer_loop, st);
 	if (rc == BENCH_OK)
 		rc = wait_ready(ctx, st);
 	return rc;
@@ -193,7 +181,7 @@ static void eventfd_teardown(struct mech_ctx *ctx)
 	if (st->peer.started) {
 		/* If even this write fails, the reap's timeout and SIGKILL end a process peer. */
 		efd_write(st->to_peer, STOP_VALUE);
-		peer_stop(&st->peer, REAP_TIMEOUT_MS);
+		peer_stop(&st->peer, PEER_REAP_TIMEOUT_MS);
 	}
 	close_fd(&st->to_peer);
 	close_fd(&st->to_main);

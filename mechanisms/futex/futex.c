@@ -42,9 +42,6 @@ static const struct opt_desc futex_opts[] = {
 enum { TURN_MAIN, TURN_PEER, TURN_STOP, TURN_PEER_FAILED };
 #define WAIT_ERROR UINT32_MAX   /* never stored: wait_while() failed */
 
-#define READY_TIMEOUT_MS 5000
-#define REAP_TIMEOUT_MS 2000
-
 /* In peer_shared_alloc memory for both variants; the word has its own line. */
 struct futex_state {
 	uint32_t word __attribute__((aligned(BENCH_CACHELINE)));
@@ -108,27 +105,17 @@ static int futex_peer_loop(void *arg)
 	return 1;
 }
 
-static int start_peer(struct mech_ctx *ctx, struct futex_state *st, int peer_cpu)
-{
-	int err = peer_start(ctx, &st->peer, st->process, peer_cpu, futex_peer_loop, st);
-	if (err) {
-		errno = err;
-		return mech_why_errno(ctx, BENCH_FAIL, "cannot start the peer");
-	}
-	return BENCH_OK;
-}
-
 /* Bounded, so that a peer that never comes up is a clear failure, not a hang. */
 static int wait_ready(struct mech_ctx *ctx, struct futex_state *st)
 {
 	const struct timespec one_ms = { .tv_nsec = 1000000 };
 
-	for (int ms = 0; ms < READY_TIMEOUT_MS; ms++) {
+	for (int ms = 0; ms < PEER_READY_TIMEOUT_MS; ms++) {
 		if (__atomic_load_n(&st->ready, __ATOMIC_ACQUIRE))
 			return BENCH_OK;
 		nanosleep(&one_ms, NULL);
 	}
-	return mech_why(ctx, BENCH_FAIL, "the peer did not start within %d ms", READY_TIMEOUT_MS);
+	return mech_why(ctx, BENCH_FAIL, "the peer did not start within %d ms", PEER_READY_TIMEOUT_MS);
 }
 
 static void futex_teardown(struct mech_ctx *ctx);
@@ -149,7 +136,7 @@ static int futex_setup(struct mech_ctx *ctx)
 	st->word = TURN_MAIN;
 	int rc = placement_apply(ctx, cfg->placement, &peer_cpu);
 	if (rc == BENCH_OK)
-		rc = start_peer(ctx, st, peer_cpu);
+		rc = peer_start_or_fail(ctx, &st->peer, st->process, peer_cpu, futex_peer_loop, st);
 	if (rc == BENCH_OK)
 		rc = wait_ready(ctx, st);
 	if (rc != BENCH_OK)
@@ -186,7 +173,7 @@ static void futex_teardown(struct mech_ctx *ctx)
 	if (st->peer.started) {
 		__atomic_store_n(&st->word, TURN_STOP, __ATOMIC_RELEASE);
 		futex_call(&st->word, st->wake_op, INT_MAX);
-		peer_stop(&st->peer, REAP_TIMEOUT_MS);
+		peer_stop(&st->peer, PEER_REAP_TIMEOUT_MS);
 	}
 	peer_shared_free(st, sizeof(*st));
 	ctx->priv = NULL;

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -47,8 +46,6 @@ static const struct opt_desc pipe_opts[] = {
 		       "free: neither pinned, the kernel places both (like perf bench sched pipe)"),
 	OPT_TABLE_END,
 };
-
-#define REAP_TIMEOUT_MS 2000
 
 /*
  * Private memory: a peer process works on its own copy from the fork, so
@@ -125,17 +122,6 @@ static int pipe_peer_process(void *arg)
 	return pipe_peer_loop(st);
 }
 
-static int start_peer(struct mech_ctx *ctx, struct pipe_state *st, int peer_cpu)
-{
-	int err = peer_start(ctx, &st->peer, st->process, peer_cpu,
-			     st->process ? pipe_peer_process : pipe_peer_loop, st);
-	if (err) {
-		errno = err;
-		return mech_why_errno(ctx, BENCH_FAIL, "cannot start the peer");
-	}
-	return BENCH_OK;
-}
-
 static void pipe_teardown(struct mech_ctx *ctx);
 
 static int pipe_setup_steps(struct mech_ctx *ctx, struct pipe_state *st)
@@ -152,7 +138,8 @@ static int pipe_setup_steps(struct mech_ctx *ctx, struct pipe_state *st)
 	if (rc == BENCH_OK && st->oneway)
 		rc = placement_tsc_check(ctx, cfg->placement == PLACE_FREE ? -1 : ctx->cpu, peer_cpu);
 	if (rc == BENCH_OK)
-		rc = start_peer(ctx, st, peer_cpu);
+		rc = peer_start_or_fail(ctx, &st->peer, st->process, peer_cpu,
+					st->process ? pipe_peer_process : pipe_peer_loop, st);
 	return rc;
 }
 
@@ -218,7 +205,8 @@ static int measure_oneway(struct mech_ctx *ctx, struct pipe_state *st, struct sa
 		else
 			samples_add(s, t1 - sent);
 	}
-	report_kv(ctx->report, "backwards_deltas", "%" PRIu64 " (dropped)", backwards);
+	/* deltas where the TSC stepped back between the two CPUs: dropped, never samples */
+	report_int(ctx->report, "backwards_deltas", (int64_t)backwards, "");
 	return BENCH_OK;
 }
 
@@ -244,7 +232,7 @@ static void pipe_teardown(struct mech_ctx *ctx)
 		return;
 	/* EOF on the request pipe tells the peer to exit. */
 	close_fd(&st->req[1]);
-	peer_stop(&st->peer, REAP_TIMEOUT_MS);
+	peer_stop(&st->peer, PEER_REAP_TIMEOUT_MS);
 	close_fd(&st->req[0]);
 	close_fd(&st->rsp[0]);
 	close_fd(&st->rsp[1]);
