@@ -117,10 +117,11 @@ static int run_one(struct run_state *st, size_t idx)
 	bool have = false;
 	if (r.status == CS_OK) {
 		char why[256];
-		const struct tsc_overhead *o = &r.sh->overhead;
-		unsigned flags = experiment_flags(cs->mech, (unsigned)cs->variant);
-		uint64_t sub = (flags & MECH_SUBTRACT_PROBE_OVERHEAD) && o->stable ? o->min_cycles : 0;
-		if (results_compute(&r.sh->s, st->env.tsc->tsc_khz, sub, &stats, why, sizeof(why)) == 0) {
+		uint64_t sub = runner_subtract_cycles(cs, &r);
+		if (r.output_error[0]) {
+			r.status = CS_FAIL;
+			snprintf(r.status_text, sizeof(r.status_text), "fail: output: %s", r.output_error);
+		} else if (results_compute(&r.sh->s, st->env.tsc->tsc_khz, sub, &stats, why, sizeof(why)) == 0) {
 			have = true;
 		} else {
 			r.status = CS_FAIL;

@@ -97,6 +97,9 @@ json_t *meta_case(const struct case_spec *cs, const struct case_result *r, const
 	json_object_set_new(o, "phase_reached", json_string(case_phase_name(sh->phase)));
 	json_object_set_new(o, "unit_recorded", json_string(sh->s.unit == SAMPLE_CYCLES ? "cycles" : "ns"));
 	json_object_set_new(o, "samples_recorded", json_integer((json_int_t)sh->s.count));
+	json_object_set_new(o, "samples_streamed", json_boolean(sh->s.stream != NULL));
+	if (r->case_max_rss_kb)
+		json_object_set_new(o, "case_max_rss_kb", json_integer((json_int_t)r->case_max_rss_kb));
 	json_object_set_new(o, "warmup_discarded", json_integer((json_int_t)sh->s.warmup_discarded));
 	json_object_set_new(o, "missed_periods", json_integer((json_int_t)sh->s.missed));
 	json_object_set_new(o, "measure_s", json_real((double)sh->measure_ns / 1e9));

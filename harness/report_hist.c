@@ -17,7 +17,7 @@ static int hist_case_done(struct reporter *rep, const struct run_info *run, cons
 		fprintf(stderr, "harness: cannot write %s: %s\n", path, strerror(errno));
 		rc = -1;
 	}
-	if (run->raw && rec->result && rec->result->sh) {
+	if (run->raw && rec->result && rec->result->sh && rec->result->sh->s.v) {   /* streamed cases keep none */
 		snprintf(path, sizeof(path), "%s/raw/%s.csv", run->out, rec->spec->name);
 		if (write_raw_csv(path, &rec->result->sh->s) != 0) {
 			fprintf(stderr, "harness: cannot write %s: %s\n", path, strerror(errno));

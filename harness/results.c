@@ -8,6 +8,8 @@
 int results_compute(const struct samples *s, uint64_t tsc_khz, uint64_t subtract_cycles,
 		    struct case_stats *out, char *why, size_t why_len)
 {
+	if (s->stream)
+		return results_compute_stream(s, tsc_khz, subtract_cycles, out, why, why_len);
 	memset(out, 0, sizeof(*out));
 	if (hist_init(&out->hist_ns, RESULTS_HIST_MAX_EXP) || hist_init(&out->hist_cycles, RESULTS_HIST_MAX_EXP + 4)) {
 		results_free(out);

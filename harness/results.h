@@ -24,4 +24,7 @@ struct case_stats {
  */
 int results_compute(const struct samples *s, uint64_t tsc_khz, uint64_t subtract_cycles,
 		    struct case_stats *out, char *why, size_t why_len);
+/* The same from a streamed case's histogram (results_stream.c); results_compute calls it. */
+int results_compute_stream(const struct samples *s, uint64_t tsc_khz, uint64_t subtract_cycles,
+			   struct case_stats *out, char *why, size_t why_len);
 void results_free(struct case_stats *st);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -172,10 +173,14 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 		pmu_open(&sh->pmu, names, cs->n_pmu);
 		sh->phase = PHASE_MEASURE;
 		uint64_t t0 = now_ns();
+		if (cs->set.duration_s > 0)
+			sh->s.deadline_tsc = __rdtsc() + (uint64_t)cs->set.duration_s * env->tsc->tsc_khz * 1000u;
 		pmu_start(&sh->pmu);
 		rc = ex.measure(&ctx, &sh->s);
 		pmu_stop(&sh->pmu);
 		sh->measure_ns = now_ns() - t0;
+		if (sh->s.stream)
+			samples_stream_finish(sh->s.stream);
 		pmu_close(&sh->pmu);
 	}
 	sh->phase = PHASE_TEARDOWN;
@@ -263,6 +268,49 @@ static void reap_orphans(pid_t pgid)
 	}
 }
 
+uint64_t runner_subtract_cycles(const struct case_spec *cs, const struct case_result *r)
+{
+	const struct tsc_overhead *o = &r->sh->overhead;
+	unsigned flags = experiment_flags(cs->mech, (unsigned)cs->variant);
+	return (flags & MECH_SUBTRACT_PROBE_OVERHEAD) && o->stable ? o->min_cycles : 0;
+}
+
+/* A streamed case's per-interval summaries as DIR/data/CASE/intervals.csv, in ns (plots/data_files.toml). */
+static void write_intervals(const struct case_spec *cs, const struct run_env *env, struct case_result *r,
+			    const char *data_dir)
+{
+	const struct samples_stream *st = r->sh->s.stream;
+	if (!st || st->iv_n == 0)
+		return;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/intervals.csv", data_dir);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		snprintf(r->output_error, sizeof(r->output_error), "cannot write %.200s: %s", path, strerror(errno));
+		return;
+	}
+	bool cycles = r->sh->s.unit == SAMPLE_CYCLES;
+	uint64_t sub = cycles ? runner_subtract_cycles(cs, r) : 0;
+	fprintf(f, "interval,end_s,count,min_ns,max_ns,p99_ns\n");
+	for (uint64_t i = 0; i < st->iv_n; i++) {
+		const struct samples_interval *iv = &st->iv[i];
+		uint64_t v[3] = { iv->min, iv->max, iv->p99 };
+		for (int k = 0; k < 3; k++)
+			if (cycles)
+				v[k] = tsc_cycles_to_ns(v[k] > sub ? v[k] - sub : 0, env->tsc->tsc_khz);
+		fprintf(f, "%llu,%.3f,%llu,%llu,%llu,%llu\n", (unsigned long long)i,
+			(double)(i + 1) * (double)cs->set.stream_interval_ms / 1000.0, (unsigned long long)iv->count,
+			(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2]);
+	}
+	if (fclose(f) != 0)
+		snprintf(r->output_error, sizeof(r->output_error), "cannot write %.200s: %s", path, strerror(errno));
+}
+
+bool runner_streamed(const struct case_settings *set)
+{
+	return set->duration_s > 0 || !set->keep_samples || set->samples > SUITE_KEEP_SAMPLES_MAX;
+}
+
 void runner_init(void)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -289,8 +337,12 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 		return;
 	}
 
-	uint64_t n = (uint64_t)cs->set.samples;
-	r->sh_len = sizeof(struct child_shared) + n * sizeof(uint64_t);
+	bool streamed = runner_streamed(&cs->set);
+	uint64_t n = cs->set.duration_s > 0 ? UINT64_MAX : (uint64_t)cs->set.samples;
+	/* a streamed case cannot outlive its timeout: room for one interval per stream_interval_ms of it, and two more */
+	uint64_t intervals = (uint64_t)cs->set.timeout_s * 1000u / (uint64_t)cs->set.stream_interval_ms + 2;
+	r->sh_len = sizeof(struct child_shared) +
+		    (streamed ? sizeof(struct samples_stream) + samples_stream_bytes(intervals) : n * sizeof(uint64_t));
 	void *mem = mmap(NULL, r->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) {
 		r->status = CS_FAIL;
@@ -301,7 +353,13 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	}
 	r->sh = mem;
 	r->sh->rc = BENCH_FAIL;
-	r->sh->s.v = (uint64_t *)(r->sh + 1);
+	if (streamed) {
+		struct samples_stream *st = (struct samples_stream *)(r->sh + 1);
+		samples_stream_init(st, st + 1, intervals, (uint64_t)cs->set.stream_interval_ms * env->tsc->tsc_khz);
+		r->sh->s.stream = st;
+	} else {
+		r->sh->s.v = (uint64_t *)(r->sh + 1);
+	}
 	r->sh->s.cap = n;
 	r->sh->s.warmup_target = (uint64_t)cs->set.warmup;
 	r->sh->s.unit = experiment_unit(cs->mech, (unsigned)cs->variant);
@@ -335,9 +393,13 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 		}
 	}
 	int status = 0;
-	if (!unkillable)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	if (!unkillable) {
+		struct rusage ru;
+		memset(&ru, 0, sizeof(ru));
+		while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
 			;
+		r->case_max_rss_kb = (uint64_t)ru.ru_maxrss;
+	}
 	if (pidfd >= 0)
 		close(pidfd);
 	/*
@@ -352,6 +414,8 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 		kill_group(pid, SIGKILL);
 	}
 	reap_orphans(pid);
+	if (r->sh->phase == PHASE_DONE)
+		write_intervals(cs, env, r, data_dir);
 	rmdir(data_dir);   /* only succeeds when the case wrote nothing there */
 	r->elapsed_s = (double)(now_ns() - t_start) / 1e9;
 
@@ -376,10 +440,14 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	} else if (r->sh->rc != BENCH_OK) {
 		r->status = CS_FAIL;
 		snprintf(r->status_text, sizeof(r->status_text), "fail: %s", r->sh->why);
-	} else if (r->sh->s.count != r->sh->s.cap) {
+	} else if (cs->set.duration_s > 0 ? r->sh->s.count == 0 : r->sh->s.count != r->sh->s.cap) {
 		r->status = CS_FAIL;
-		snprintf(r->status_text, sizeof(r->status_text), "fail: measure() returned with %llu of %llu samples",
-			 (unsigned long long)r->sh->s.count, (unsigned long long)r->sh->s.cap);
+		if (cs->set.duration_s > 0)
+			snprintf(r->status_text, sizeof(r->status_text), "fail: measure() recorded no sample in %lld s",
+				 (long long)cs->set.duration_s);
+		else
+			snprintf(r->status_text, sizeof(r->status_text), "fail: measure() returned with %llu of %llu samples",
+				 (unsigned long long)r->sh->s.count, (unsigned long long)r->sh->s.cap);
 	} else {
 		r->status = CS_OK;
 		snprintf(r->status_text, sizeof(r->status_text), "ok");

@@ -56,6 +56,8 @@ struct case_result {
 	double elapsed_s;
 	bool leftovers_killed;         /* processes of the case outlived it */
 	bool unreaped;                 /* still not dead RUNNER_REAP_MS after SIGKILL */
+	uint64_t case_max_rss_kb;      /* peak resident memory of the case process */
+	char output_error[300];        /* a file the runner writes (intervals.csv) could not be written */
 	struct child_shared *sh;       /* valid until runner_release() */
 	size_t sh_len;
 };
@@ -66,6 +68,11 @@ struct run_env {
 	const char *out_dir;           /* results folder: cases get out_dir/data/CASE/ */
 };
 
+/* The probe overhead the parent removes from each cycle sample: the measured minimum where the
+   experiment asks for it and the overhead was stable, else 0. */
+uint64_t runner_subtract_cycles(const struct case_spec *cs, const struct case_result *r);
+/* Whether a case's samples are streamed into a histogram rather than kept (samples.h). */
+bool runner_streamed(const struct case_settings *set);
 /* Once per process, before the first case: become the subreaper of orphaned peers. */
 void runner_init(void);
 /* Never fails as a whole: the result's status says what happened. */

@@ -15,6 +15,13 @@
 const struct opt_desc case_settings_opts[] = {
 	OPT_INT_FIELD(struct case_settings, samples, "10000", 1, 100000000, "samples",
 		      "samples kept after warm-up"),
+	OPT_INT_FIELD(struct case_settings, duration_s, "0", 0, 604800, "s",
+		      "measure for this long instead of `samples` (0 = count samples); streamed, in constant memory"),
+	OPT_BOOL_FIELD(struct case_settings, keep_samples, "true",
+		       "keep every raw sample (exact statistics, --raw); false or more than 10^7 samples or duration_s: "
+		       "stream into a log-linear histogram (<= 0.78% error per bucket) in constant memory"),
+	OPT_INT_FIELD(struct case_settings, stream_interval_ms, "1000", 10, 3600000, "ms",
+		      "streamed cases: data/CASE/intervals.csv gets one row (count, min, max, p99) per interval"),
 	OPT_INT_FIELD(struct case_settings, warmup, "1000", 0, 100000000, "samples",
 		      "samples taken and discarded before recording (counted in meta.json)"),
 	OPT_INT_FIELD(struct case_settings, timeout_s, "60", 1, 86400, "s",
@@ -405,6 +412,12 @@ static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 			    "give the case a shorter name", cs.name, sizeof(cs.name) - 1);
 	}
 	sanitize_name(cs.name);
+	if (cs.set.duration_s > 0 && cs.set.timeout_s <= cs.set.duration_s + SUITE_DURATION_SLACK_S) {
+		case_free(&cs);
+		return fail(c, tbl->line, "duration_s", "a case of duration_s = %lld needs timeout_s above %lld (it is %lld)",
+			    (long long)cs.set.duration_s, (long long)(cs.set.duration_s + SUITE_DURATION_SLACK_S),
+			    (long long)cs.set.timeout_s);
+	}
 	if (strcmp(cs.name, ".") == 0 || strcmp(cs.name, "..") == 0) {
 		case_free(&cs);
 		return fail(c, name ? name->line : tbl->line, "name", "'%s' cannot name a case: it names a folder "

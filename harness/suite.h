@@ -17,10 +17,17 @@
 
 /* More cases than this in one suite is a mistake in a sweep, not a plan. */
 #define SUITE_MAX_CASES 10000
+/* A duration_s case's timeout must leave this much for setup and teardown. */
+#define SUITE_DURATION_SLACK_S 10
+/* More samples than this are streamed (80 MB of raw values), not kept. */
+#define SUITE_KEEP_SAMPLES_MAX 10000000
 
 /* Settings every case has; documented in case_settings_opts (harness list). */
 struct case_settings {
 	int64_t samples;          /* samples kept after warm-up */
+	int64_t duration_s;       /* > 0: measure for this long instead of `samples` (streamed) */
+	bool keep_samples;        /* false: stream into a histogram (constant memory) */
+	int64_t stream_interval_ms;      /* streamed cases: one summary row per interval */
 	int64_t warmup;           /* samples discarded first */
 	int64_t timeout_s;        /* SIGTERM, then SIGKILL after the grace period */
 	int64_t priority;         /* SCHED_FIFO priority, 0 = SCHED_OTHER */

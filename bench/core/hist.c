@@ -11,7 +11,7 @@ int hist_init(struct hist *h, unsigned max_exp)
 	if (max_exp < HIST_SUB_BITS || max_exp > 63)
 		return -1;
 	h->max_exp = max_exp;
-	h->nbuckets = HIST_SUB_COUNT + (max_exp - HIST_SUB_BITS + 1) * HIST_SUB_COUNT;
+	h->nbuckets = loghist_buckets(max_exp);
 	h->counts = calloc(h->nbuckets, sizeof(*h->counts));
 	if (!h->counts)
 		return -1;
@@ -35,15 +35,7 @@ void hist_reset(struct hist *h)
 
 void hist_bucket_range(uint32_t i, uint64_t *lo, uint64_t *hi)
 {
-	if (i < HIST_SUB_COUNT) {
-		*lo = *hi = i;
-		return;
-	}
-	uint32_t octave = (i - HIST_SUB_COUNT) / HIST_SUB_COUNT;   /* e - HIST_SUB_BITS */
-	uint32_t sub = (i - HIST_SUB_COUNT) % HIST_SUB_COUNT;
-	unsigned shift = octave;
-	*lo = ((uint64_t)HIST_SUB_COUNT + sub) << shift;
-	*hi = *lo + ((uint64_t)1 << shift) - 1;
+	loghist_range(i, lo, hi);
 }
 
 uint64_t hist_percentile(const struct hist *h, double p, bool *in_overflow)

@@ -13,8 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HIST_SUB_BITS 7
-#define HIST_SUB_COUNT (1u << HIST_SUB_BITS)
+#include "loghist.h"
+
+#define HIST_SUB_BITS LOGHIST_SUB_BITS
+#define HIST_SUB_COUNT LOGHIST_SUB_COUNT
 
 struct hist {
 	uint64_t *counts;      /* nbuckets entries */
@@ -32,12 +34,7 @@ void hist_reset(struct hist *h);
 
 static inline uint32_t hist_index(uint64_t v)
 {
-	if (v < HIST_SUB_COUNT)
-		return (uint32_t)v;
-	unsigned e = 63u - (unsigned)__builtin_clzll(v);
-	unsigned shift = e - HIST_SUB_BITS;
-	uint32_t sub = (uint32_t)(v >> shift) - HIST_SUB_COUNT;
-	return HIST_SUB_COUNT + (e - HIST_SUB_BITS) * HIST_SUB_COUNT + sub;
+	return loghist_index(v);
 }
 
 static inline void hist_record(struct hist *h, uint64_t v)
@@ -48,6 +45,23 @@ static inline void hist_record(struct hist *h, uint64_t v)
 	else
 		h->overflow++;
 	h->total++;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
+
+/* n values of v at once (a bucket of another histogram carried over). */
+static inline void hist_record_n(struct hist *h, uint64_t v, uint64_t n)
+{
+	if (!n)
+		return;
+	uint32_t i = hist_index(v);
+	if (i < h->nbuckets)
+		h->counts[i] += n;
+	else
+		h->overflow += n;
+	h->total += n;
 	if (v < h->min)
 		h->min = v;
 	if (v > h->max)
