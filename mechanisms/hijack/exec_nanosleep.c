@@ -34,21 +34,15 @@ static void boost(struct hj_sleep_state *st, struct hj_counters *count, pid_t ti
 	count->boosts++;
 }
 
-struct sleep_exec {
-	struct hj_sleep_state *st;
-	struct hj_counters *count;
-};
-
 static enum hj_verdict sleep_on_syscall(void *state, const struct hj_call *c, long *ret)
 {
-	struct sleep_exec *se = state;
-	struct hj_sleep_state *st = se->st;
+	struct hj_sleep_state *st = state;
 	struct timespec req;
 
 	(void)ret;
 	if (c->nr != SYS_nanosleep || c->read_guest(c, (uintptr_t)c->args[0], &req, sizeof(req)) != 0)
 		return HJ_PASS;
-	boost(st, se->count, c->tid);
+	boost(st, st->count, c->tid);
 	int64_t req_ns = (int64_t)req.tv_sec * 1000000000 + req.tv_nsec;
 	if (st->busy_wait && req_ns < st->threshold_ns) {
 		st->pending_ns = req_ns;
@@ -59,28 +53,25 @@ static enum hj_verdict sleep_on_syscall(void *state, const struct hj_call *c, lo
 
 static long sleep_block(void *state, const struct hj_call *c)
 {
-	struct sleep_exec *se = state;
+	struct hj_sleep_state *st = state;
 
 	(void)c;
-	hj_busy_wait_until(hj_now_ns() + se->st->pending_ns);
-	se->count->busy_waits++;
+	hj_busy_wait_until(hj_now_ns() + st->pending_ns);
+	st->count->busy_waits++;
 	return 0;
 }
-
-/* One executive per case process (the guest's, or the executive process's copy). */
-static struct sleep_exec g_sleep;
 
 void hj_sleep_exec_init(struct executive *ex, struct hj_sleep_state *st, struct hj_counters *count,
 			int busy_wait, int boost_priority, int64_t threshold_ns)
 {
 	memset(st, 0, sizeof(*st));
+	st->count = count;
 	st->busy_wait = busy_wait;
 	st->boost_priority = boost_priority;
 	st->threshold_ns = threshold_ns;
-	g_sleep = (struct sleep_exec){ .st = st, .count = count };
 	*ex = (struct executive){
 		.name = busy_wait ? "hijack-extended" : "hijack",
-		.state = &g_sleep,
+		.state = st,
 		.count = count,
 		.on_syscall = sleep_on_syscall,
 		.block = sleep_block,

@@ -8,7 +8,9 @@
 #pragma once
 #include "executive.h"
 
+/* The executive's state; in shared memory, like count, which it points to. */
 struct hj_sleep_state {
+	struct hj_counters *count;
 	int busy_wait;              /* Hijack Extended */
 	int boost_priority;         /* SCHED_FIFO priority given to the sleeper */
 	int64_t threshold_ns;       /* busy-wait requests shorter than this */

@@ -35,18 +35,18 @@
 #include "seccomp_filter.h"
 
 #define RCV_TIMEOUT_US 50000
-#define REAP_MS 2000
 
-static struct {
-	struct qos_shared *sh;
-	int scenario;
-	int socks[QOS_TASKS];
-	int listener;
-	pid_t exec_pid;
-	pid_t pids[QOS_TASKS];
-	unsigned intervals;
-	char data_dir[4096];
-} qs;
+/* What distinguishes the three variants. */
+struct hj_qos_scenario {
+	bool increasing;   /* SCHED_FIFO 40, 30, 20, 10 for tasks 0..3 */
+	bool tokens;       /* the token executive grants the reads */
+	const char *what;
+};
+
+static const struct hj_qos_scenario qos_same = { .what = "all SCHED_OTHER" };
+static const struct hj_qos_scenario qos_increasing = { .increasing = true,
+						       .what = "SCHED_FIFO 40,30,20,10 for tasks 0..3" };
+static const struct hj_qos_scenario qos_tokens = { .tokens = true, .what = "token executive" };
 
 static void sleep_until_ns(int64_t t)
 {
@@ -55,22 +55,23 @@ static void sleep_until_ns(int64_t t)
 		;
 }
 
-static void on_packet(struct qos_task *t, const unsigned char *buf, uint64_t arrival_tsc, int64_t *last_ns)
+static void on_packet(const struct hj_qos_state *qs, struct qos_task *t, const unsigned char *buf,
+		      uint64_t arrival_tsc, int64_t *last_ns)
 {
-	struct qos_shared *sh = qs.sh;
+	struct qos_shared *sh = qs->sh;
 	int64_t now = hj_now_ns();
 	int64_t iv = (now - sh->t0_ns) / sh->interval_ns;
 	uint64_t send_tsc;
 
 	memcpy(&send_tsc, buf, sizeof(send_tsc));
 	t->packets++;
-	if (iv >= 0 && iv < (int64_t)qs.intervals)
+	if (iv >= 0 && iv < (int64_t)qs->intervals)
 		t->packets_per_interval[iv]++;
 	if (*last_ns) {
 		uint64_t gap = (uint64_t)(now - *last_ns);
 		if (gap > t->max_gap_ns)
 			t->max_gap_ns = gap;
-		if (iv >= 0 && iv < (int64_t)qs.intervals && gap / 1000 > t->max_gap_us[iv])
+		if (iv >= 0 && iv < (int64_t)qs->intervals && gap / 1000 > t->max_gap_us[iv])
 			t->max_gap_us[iv] = (uint32_t)(gap / 1000);
 	}
 	*last_ns = now;
@@ -79,10 +80,13 @@ static void on_packet(struct qos_task *t, const unsigned char *buf, uint64_t arr
 	hj_busy_wait_until(now + sh->work_ns);   /* the task's work on the packet */
 }
 
+/* A receiving task's process (its own copy of the state, forked). */
 static int task_main(void *arg)
 {
-	int i = (int)(intptr_t)arg;
-	struct qos_shared *sh = qs.sh;
+	const struct hj_qos_task_arg *ta = arg;
+	const struct hj_qos_state *qs = ta->qs;
+	int i = ta->index;
+	struct qos_shared *sh = qs->sh;
 	struct qos_task *t = &sh->task[i];
 	unsigned char buf[2048];
 	int64_t last_ns = 0;
@@ -91,124 +95,141 @@ static int task_main(void *arg)
 		usleep(1000);
 	sleep_until_ns(sh->t0_ns + t->start_offset_ns);
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed) && hj_now_ns() < sh->end_ns) {
-		long n = hj_guest_call(SYS_recvfrom, qs.socks[i], (long)buf, sizeof(buf));
+		long n = hj_guest_call(SYS_recvfrom, qs->socks[i], (long)buf, sizeof(buf));
 		uint64_t arrival = tsc_end();
 		if (n >= 16)
-			on_packet(t, buf, arrival, &last_ns);
+			on_packet(qs, t, buf, arrival, &last_ns);
 		else if (n != -EAGAIN && n != -EINTR)
 			t->recv_errors++;
 	}
 	return 0;
 }
 
-static int open_sockets(struct mech_ctx *ctx, int64_t port)
+static int open_sockets(struct mech_ctx *ctx, struct hj_qos_state *qs, int64_t port)
 {
 	for (int i = 0; i < QOS_TASKS; i++) {
-		qs.socks[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (qs.socks[i] < 0)
+		qs->socks[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (qs->socks[i] < 0)
 			return mech_why_errno(ctx, BENCH_FAIL, "socket");
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(port + i)),
 					 .sin_addr.s_addr = htonl(INADDR_ANY) };
 		struct timeval tv = { .tv_usec = RCV_TIMEOUT_US };
-		if (bind(qs.socks[i], (struct sockaddr *)&a, sizeof(a)) != 0)
+		if (bind(qs->socks[i], (struct sockaddr *)&a, sizeof(a)) != 0)
 			return mech_why_errno(ctx, BENCH_FAIL, "bind UDP port %lld", (long long)(port + i));
-		if (setsockopt(qs.socks[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		if (setsockopt(qs->socks[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
 			return mech_why_errno(ctx, BENCH_FAIL, "SO_RCVTIMEO");
 	}
 	return BENCH_OK;
 }
 
+/* The token executive's process (its own copy of the state, forked). */
 static int exec_main(void *arg)
 {
-	(void)arg;
-	return hj_qos_executive_main(qs.sh, qs.listener, qs.socks);
+	const struct hj_qos_state *qs = arg;
+	return hj_qos_executive_main(qs->sh, qs->listener, qs->socks);
 }
 
-static int start_executive(struct mech_ctx *ctx, const struct hijack_cfg *cfg)
+static int start_executive(struct mech_ctx *ctx, struct hj_qos_state *qs, const struct hijack_cfg *cfg)
 {
 	int64_t pct[QOS_TASKS] = { 0 }, tokens[QOS_TASKS] = { 0 };
 	if (hj_tokens_parse_pct(cfg->qos, pct, QOS_TASKS - 1) != 0)
 		return mech_why(ctx, BENCH_FAIL, "qos \"%s\": want three percentages like \"40,30,20\"", cfg->qos);
 	for (int i = 0; i < QOS_TASKS - 1; i++)
 		tokens[i] = pct[i] * cfg->rate * cfg->token_period_ms / 100000;
-	hj_tokens_init(&qs.sh->tokens, QOS_TASKS, tokens, cfg->token_period_ms * 1000000, hj_now_ns());
-	report_kv(ctx->report, "tokens", "%lld,%lld,%lld per %lld ms for tasks 0..2 (%s%% of %lld packets/s); "
-		  "task 3 best effort", (long long)tokens[0], (long long)tokens[1], (long long)tokens[2],
-		  (long long)cfg->token_period_ms, cfg->qos, (long long)cfg->rate);
+	hj_tokens_init(&qs->sh->tokens, QOS_TASKS, tokens, cfg->token_period_ms * 1000000, hj_now_ns());
+	/* qos percent of rate, per token_period_ms; task 3 is best effort */
+	for (int i = 0; i < QOS_TASKS - 1; i++) {
+		char key[REPORT_KEY_MAX];
+		snprintf(key, sizeof(key), "task%d_tokens", i);
+		report_int(ctx->report, key, tokens[i], "packets/period");
+	}
 
-	qs.listener = hj_seccomp_install(SECCOMP_RET_USER_NOTIF);
-	if (qs.listener < 0)
+	qs->listener = hj_seccomp_install(SECCOMP_RET_USER_NOTIF);
+	if (qs->listener < 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "seccomp(SECCOMP_RET_USER_NOTIF)");
 	struct mech_ctx pctx = *ctx;
 	pctx.peer_cpu = cfg->placement == HJ_PLACE_SPLIT ? ctx->peer_cpu : ctx->cpu;
 	pctx.priority = ctx->priority > 0 ? ctx->priority : 50;
-	int err = peer_process_start(&pctx, &qs.exec_pid, exec_main, NULL);
+	int err = peer_process_start(&pctx, &qs->exec_pid, exec_main, qs);
 	/* only the executive keeps the listener: if it dies, the tasks' reads fail instead of hanging */
-	if (close(qs.listener) == 0)
-		qs.listener = -1;
+	if (close(qs->listener) == 0)
+		qs->listener = -1;
 	if (err)
 		return mech_why(ctx, BENCH_FAIL, "starting the token executive: %s", strerror(err));
-	for (int ms = 0; !atomic_load(&qs.sh->exec_ready); ms++) {
-		if (atomic_load(&qs.sh->exec_failed) || ms > 5000)
+	for (int ms = 0; !atomic_load(&qs->sh->exec_ready); ms++) {
+		if (atomic_load(&qs->sh->exec_failed) || ms > PEER_READY_TIMEOUT_MS)
 			return mech_why(ctx, BENCH_FAIL, "the token executive did not start");
 		usleep(1000);
 	}
 	return BENCH_OK;
 }
 
-static int start_tasks(struct mech_ctx *ctx, const struct hijack_cfg *cfg)
+static int start_tasks(struct mech_ctx *ctx, struct hj_qos_state *qs, const struct hijack_cfg *cfg)
 {
 	for (int i = 0; i < QOS_TASKS; i++) {
 		struct mech_ctx pctx = *ctx;
 		pctx.peer_cpu = ctx->cpu;
-		pctx.priority = qs.scenario == HJ_QOS_INCREASING ? 10 * (QOS_TASKS - i) : 0;
+		pctx.priority = qs->scenario->increasing ? 10 * (QOS_TASKS - i) : 0;
 		/* task 3 first, task 0 last */
-		qs.sh->task[i].start_offset_ns = (int64_t)(QOS_TASKS - 1 - i) * cfg->task_start_ms * 1000000;
-		int err = peer_process_start(&pctx, &qs.pids[i], task_main, (void *)(intptr_t)i);
+		qs->sh->task[i].start_offset_ns = (int64_t)(QOS_TASKS - 1 - i) * cfg->task_start_ms * 1000000;
+		qs->args[i] = (struct hj_qos_task_arg){ .qs = qs, .index = i };
+		int err = peer_process_start(&pctx, &qs->pids[i], task_main, &qs->args[i]);
 		if (err)
 			return mech_why(ctx, BENCH_FAIL, "starting task %d: %s", i, strerror(err));
-		atomic_store(&qs.sh->task[i].pid, qs.pids[i]);
+		atomic_store(&qs->sh->task[i].pid, qs->pids[i]);
 	}
 	return BENCH_OK;
 }
 
-int hj_qos_setup(struct mech_ctx *ctx, int scenario)
+int hj_qos_probe(struct mech_ctx *ctx)
+{
+	if (ctx->cpu < 0)
+		return mech_why(ctx, BENCH_SKIP, "qos needs a pinned receiving CPU");
+	return BENCH_OK;
+}
+
+static int qos_setup(struct mech_ctx *ctx, const struct hj_qos_scenario *scenario)
 {
 	const struct hijack_cfg *cfg = ctx->cfg;
+	struct hj_qos_state *qs = &hj_priv(ctx)->qos;
 
-	memset(&qs, 0, sizeof(qs));
-	qs.listener = -1;
+	qs->started = true;
+	qs->listener = -1;
 	for (int i = 0; i < QOS_TASKS; i++)
-		qs.socks[i] = -1;
-	qs.scenario = scenario;
-	snprintf(qs.data_dir, sizeof(qs.data_dir), "%s", ctx->data_dir ? ctx->data_dir : ".");
+		qs->socks[i] = -1;
+	qs->scenario = scenario;
+	snprintf(qs->data_dir, sizeof(qs->data_dir), "%s", ctx->data_dir ? ctx->data_dir : ".");
 	int64_t run_ms = (QOS_TASKS - 1) * cfg->task_start_ms + cfg->hold_ms;
-	qs.intervals = (unsigned)((run_ms + cfg->interval_ms - 1) / cfg->interval_ms);
-	if (qs.intervals > QOS_MAX_INTERVALS)
-		return mech_why(ctx, BENCH_FAIL, "%u intervals of %lld ms: at most %d", qs.intervals,
+	qs->intervals = (unsigned)((run_ms + cfg->interval_ms - 1) / cfg->interval_ms);
+	if (qs->intervals > QOS_MAX_INTERVALS)
+		return mech_why(ctx, BENCH_FAIL, "%u intervals of %lld ms: at most %d", qs->intervals,
 				(long long)cfg->interval_ms, QOS_MAX_INTERVALS);
 	int rc = placement_tsc_check(ctx, ctx->cpu, ctx->peer_cpu);   /* latency spans the sender's CPU */
 	if (rc)
 		return rc;
-	qs.sh = peer_shared_alloc(sizeof(*qs.sh));
-	if (!qs.sh)
+	qs->sh = peer_shared_alloc(sizeof(*qs->sh));
+	if (!qs->sh)
 		return mech_why_errno(ctx, BENCH_FAIL, "shared task state");
-	qs.sh->interval_ns = cfg->interval_ms * 1000000;
-	qs.sh->work_ns = cfg->work_us * 1000;
-	report_kv(ctx->report, "tasks", "4 receivers on CPU %d, started every %lld ms from task 3 to task 0, "
-		  "%lld us work per packet; %s", ctx->cpu, (long long)cfg->task_start_ms, (long long)cfg->work_us,
-		  scenario == HJ_QOS_SAME ? "all SCHED_OTHER" :
-		  scenario == HJ_QOS_INCREASING ? "SCHED_FIFO 40,30,20,10 for tasks 0..3" : "token executive");
-	rc = open_sockets(ctx, cfg->port);
-	if (!rc && scenario == HJ_QOS_TOKENS)
-		rc = start_executive(ctx, cfg);
-	return rc ? rc : start_tasks(ctx, cfg);
+	qs->sh->interval_ns = cfg->interval_ms * 1000000;
+	qs->sh->work_ns = cfg->work_us * 1000;
+	report_int(ctx->report, "receiving_cpu", ctx->cpu, "");
+	report_kv(ctx->report, "tasks", "4 receivers, started task_start_ms apart from task 3 to task 0, "
+		  "work_us of work per packet; %s", scenario->what);
+	rc = open_sockets(ctx, qs, cfg->port);
+	if (!rc && scenario->tokens)
+		rc = start_executive(ctx, qs, cfg);
+	return rc ? rc : start_tasks(ctx, qs, cfg);
 }
+
+int hj_qos_setup_same(struct mech_ctx *ctx) { return qos_setup(ctx, &qos_same); }
+int hj_qos_setup_increasing(struct mech_ctx *ctx) { return qos_setup(ctx, &qos_increasing); }
+int hj_qos_setup_tokens(struct mech_ctx *ctx) { return qos_setup(ctx, &qos_tokens); }
 
 int hj_qos_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	const struct hijack_cfg *cfg = ctx->cfg;
-	struct qos_shared *sh = qs.sh;
+	struct hj_qos_state *qs = &hj_priv(ctx)->qos;
+	struct qos_shared *sh = qs->sh;
 
 	sh->t0_ns = hj_now_ns() + 10000000;   /* the tasks are asleep well before t0 */
 	sh->end_ns = sh->t0_ns + (int64_t)((QOS_TASKS - 1) * cfg->task_start_ms + cfg->hold_ms) * 1000000;
@@ -216,9 +237,9 @@ int hj_qos_measure(struct mech_ctx *ctx, struct samples *s)
 	sleep_until_ns(sh->end_ns);
 	atomic_store(&sh->stop, 1);
 	for (int i = 0; i < QOS_TASKS; i++)
-		if (qs.pids[i] > 0) {
-			peer_process_reap(qs.pids[i], REAP_MS);
-			qs.pids[i] = 0;
+		if (qs->pids[i] > 0) {
+			peer_process_reap(qs->pids[i], PEER_REAP_TIMEOUT_MS);
+			qs->pids[i] = 0;
 		}
 	if (atomic_load(&sh->exec_failed))
 		return mech_why(ctx, BENCH_FAIL, "the token executive failed: %s", strerror(atomic_load(&sh->exec_failed)));
@@ -237,18 +258,19 @@ int hj_qos_measure(struct mech_ctx *ctx, struct samples *s)
 }
 
 /* One CSV: interval start, then one column per task from `column(task, interval)`. */
-static int write_csv(const char *name, const char *what, uint32_t (*column)(const struct qos_task *, unsigned))
+static int write_csv(const struct hj_qos_state *qs, const char *name, const char *what,
+		     uint32_t (*column)(const struct qos_task *, unsigned))
 {
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", qs.data_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", qs->data_dir, name);
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -1;
 	fprintf(f, "t_s,task0_%s,task1_%s,task2_%s,task3_%s\n", what, what, what, what);
-	for (unsigned iv = 0; iv < qs.intervals; iv++) {
-		fprintf(f, "%.3f", (double)iv * (double)qs.sh->interval_ns / 1e9);
+	for (unsigned iv = 0; iv < qs->intervals; iv++) {
+		fprintf(f, "%.3f", (double)iv * (double)qs->sh->interval_ns / 1e9);
 		for (int i = 0; i < QOS_TASKS; i++)
-			fprintf(f, ",%u", column(&qs.sh->task[i], iv));
+			fprintf(f, ",%u", column(&qs->sh->task[i], iv));
 		fputc('\n', f);
 	}
 	return fclose(f) == 0 ? 0 : -1;
@@ -257,51 +279,64 @@ static int write_csv(const char *name, const char *what, uint32_t (*column)(cons
 static uint32_t packets_col(const struct qos_task *t, unsigned iv) { return t->packets_per_interval[iv]; }
 static uint32_t gap_col(const struct qos_task *t, unsigned iv) { return t->max_gap_us[iv]; }
 
-static void report_tasks(struct mech_ctx *ctx)
+static void report_tasks(struct mech_ctx *ctx, const struct hj_qos_state *qs)
 {
+	const struct qos_shared *sh = qs->sh;
+
 	for (int i = 0; i < QOS_TASKS; i++) {
-		const struct qos_task *t = &qs.sh->task[i];
-		char key[32];
-		snprintf(key, sizeof(key), "task%d", i);
-		report_kv(ctx->report, key, "%llu packets, max inter-arrival %.1f us, recv errors %llu%s",
-			  (unsigned long long)t->packets, (double)t->max_gap_ns / 1000.0,
-			  (unsigned long long)t->recv_errors, i == QOS_TASKS - 1 ? " (best effort)" : "");
+		const struct qos_task *t = &sh->task[i];
+		char key[REPORT_KEY_MAX];
+		snprintf(key, sizeof(key), "task%d_packets", i);
+		report_int(ctx->report, key, (int64_t)t->packets, "packets");
+		snprintf(key, sizeof(key), "task%d_max_interarrival_us", i);
+		report_real(ctx->report, key, (double)t->max_gap_ns / 1000.0, "us");
+		snprintf(key, sizeof(key), "task%d_recv_errors", i);
+		report_int(ctx->report, key, (int64_t)t->recv_errors, "");
 	}
-	if (qs.scenario == HJ_QOS_TOKENS)
-		report_kv(ctx->report, "grants", "%llu,%llu,%llu,%llu of %llu notifications; %llu token refreshes",
-			  (unsigned long long)qs.sh->grants[0], (unsigned long long)qs.sh->grants[1],
-			  (unsigned long long)qs.sh->grants[2], (unsigned long long)qs.sh->grants[3],
-			  (unsigned long long)qs.sh->notifications, (unsigned long long)qs.sh->tokens.refreshes);
+	report_kv(ctx->report, "best_effort_task", "task%d", QOS_TASKS - 1);
+	if (!qs->scenario->tokens)
+		return;
+	for (int i = 0; i < QOS_TASKS; i++) {
+		char key[REPORT_KEY_MAX];
+		snprintf(key, sizeof(key), "task%d_grants", i);
+		report_int(ctx->report, key, (int64_t)sh->grants[i], "");
+	}
+	report_int(ctx->report, "notifications", (int64_t)sh->notifications, "");
+	report_int(ctx->report, "token_refreshes", (int64_t)sh->tokens.refreshes, "");
 }
 
 void hj_qos_teardown(struct mech_ctx *ctx)
 {
-	if (qs.sh) {
-		atomic_store(&qs.sh->stop, 1);
-		if (qs.sh->t0_ns) {
-			report_tasks(ctx);
-			if (write_csv("packets_per_interval.csv", "packets", packets_col) ||
-			    write_csv("max_interarrival_per_interval.csv", "max_gap_us", gap_col))
+	struct hj_qos_state *qs = &hj_priv(ctx)->qos;
+
+	if (!qs->started)
+		return;
+	if (qs->sh) {
+		atomic_store(&qs->sh->stop, 1);
+		if (qs->sh->t0_ns) {
+			report_tasks(ctx, qs);
+			if (write_csv(qs, "packets_per_interval.csv", "packets", packets_col) ||
+			    write_csv(qs, "max_interarrival_per_interval.csv", "max_gap_us", gap_col))
 				report_kv(ctx->report, "csv_error", "%s", strerror(errno));
 		}
 	}
 	for (int i = 0; i < QOS_TASKS; i++)
-		if (qs.pids[i] > 0) {
-			peer_process_reap(qs.pids[i], REAP_MS);
-			qs.pids[i] = 0;
+		if (qs->pids[i] > 0) {
+			peer_process_reap(qs->pids[i], PEER_REAP_TIMEOUT_MS);
+			qs->pids[i] = 0;
 		}
-	if (qs.exec_pid > 0) {
-		kill(qs.exec_pid, SIGKILL);
-		peer_process_reap(qs.exec_pid, REAP_MS);
-		qs.exec_pid = 0;
+	if (qs->exec_pid > 0) {
+		kill(qs->exec_pid, SIGKILL);
+		peer_process_reap(qs->exec_pid, PEER_REAP_TIMEOUT_MS);
+		qs->exec_pid = 0;
 	}
 	for (int i = 0; i < QOS_TASKS; i++)
-		if (qs.socks[i] >= 0 && close(qs.socks[i]) == 0)
-			qs.socks[i] = -1;
-	if (qs.listener >= 0 && close(qs.listener) == 0)
-		qs.listener = -1;
-	if (qs.sh) {
-		peer_shared_free(qs.sh, sizeof(*qs.sh));
-		qs.sh = NULL;
+		if (qs->socks[i] >= 0 && close(qs->socks[i]) == 0)
+			qs->socks[i] = -1;
+	if (qs->listener >= 0 && close(qs->listener) == 0)
+		qs->listener = -1;
+	if (qs->sh) {
+		peer_shared_free(qs->sh, sizeof(*qs->sh));
+		qs->sh = NULL;
 	}
 }

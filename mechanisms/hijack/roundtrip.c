@@ -31,120 +31,117 @@ struct rt_shared {
 	struct hj_basic_state basic;
 };
 
-static struct {
-	const struct hj_transport *t;
-	struct hj_session sess;
-	struct executive exec;
-	struct rt_shared *sh;
-	struct hj_working_set ws;
-	int memfd;
-	char byte;
-	long nr, a0, a1, a2;
-	long expect;
-	uint64_t calls;
-	int fault;
-	uint64_t fault_after;
-} rt = { .memfd = -1 };
-
-static void rt_enter(void)
+static void rt_enter(struct hj_rt_state *rt)
 {
-	if (rt.t && rt.t->guest_enter)
-		rt.t->guest_enter();
+	hj_session_enter(rt->t, &rt->sess);
 }
 
-static void rt_leave(void)
+static void rt_leave(struct hj_rt_state *rt)
 {
-	if (rt.t && rt.t->guest_leave)
-		rt.t->guest_leave();
+	hj_session_leave(rt->t, &rt->sess);
 }
 
-static int prepare_call(struct mech_ctx *ctx, const struct hijack_cfg *cfg)
+static int prepare_call(struct mech_ctx *ctx, struct hj_rt_state *rt, const struct hijack_cfg *cfg)
 {
-	bool emulate = rt.t && cfg->action == HJ_ACTION_EMULATE;
+	bool emulate = rt->t && cfg->action == HJ_ACTION_EMULATE;
 
 	switch (cfg->syscall) {
 	case HJ_SYS_GETPPID:
-		rt.nr = SYS_getppid;
-		rt.expect = emulate ? cfg->emulate_value : getppid();
+		rt->nr = SYS_getppid;
+		rt->expect = emulate ? cfg->emulate_value : getppid();
 		break;
 	case HJ_SYS_GETPID:
-		rt.nr = SYS_getpid;
-		rt.expect = emulate ? cfg->emulate_value : getpid();
+		rt->nr = SYS_getpid;
+		rt->expect = emulate ? cfg->emulate_value : getpid();
 		break;
 	default:
-		rt.nr = SYS_write;
-		rt.memfd = memfd_create("hijack-write", MFD_CLOEXEC);
-		if (rt.memfd < 0)
+		rt->nr = SYS_write;
+		rt->memfd = memfd_create("hijack-write", MFD_CLOEXEC);
+		if (rt->memfd < 0)
 			return mech_why_errno(ctx, BENCH_FAIL, "memfd_create");
-		rt.byte = 'h';
-		rt.a0 = rt.memfd;
-		rt.a1 = (long)&rt.byte;
-		rt.a2 = 1;
-		rt.expect = 1;
+		rt->byte = 'h';
+		rt->a0 = rt->memfd;
+		rt->a1 = (long)&rt->byte;
+		rt->a2 = 1;
+		rt->expect = 1;
 		break;
 	}
-	report_kv(ctx->report, "call", "%s, %s, expected result %ld", hj_syscall_names[cfg->syscall],
-		  !rt.t ? "native (action ignored)" : emulate ? "emulated" : "passed", rt.expect);
+	report_kv(ctx->report, "call", "%s, %s", hj_syscall_names[cfg->syscall],
+		  !rt->t ? "native (action ignored)" : emulate ? "emulated" : "passed");
+	report_int(ctx->report, "expected_result", rt->expect, "");
 	return BENCH_OK;
 }
 
 /* A few untimed calls: the path works and returns what it should. */
-static int check_calls(struct mech_ctx *ctx)
+static int check_calls(struct mech_ctx *ctx, struct hj_rt_state *rt)
 {
 	for (int i = 0; i < CHECK_CALLS; i++) {
-		rt_enter();
-		long ret = hj_guest_call(rt.nr, rt.a0, rt.a1, rt.a2);
-		rt_leave();
-		rt.calls++;
-		if (ret != rt.expect)
-			return mech_why(ctx, BENCH_FAIL, "check call %d returned %ld, expected %ld", i, ret, rt.expect);
+		rt_enter(rt);
+		long ret = hj_guest_call(rt->nr, rt->a0, rt->a1, rt->a2);
+		rt_leave(rt);
+		rt->calls++;
+		if (ret != rt->expect)
+			return mech_why(ctx, BENCH_FAIL, "check call %d returned %ld, expected %ld", i, ret, rt->expect);
 	}
-	if (rt.sh && rt.sh->count.calls != rt.calls)
+	if (rt->sh && rt->sh->count.calls != rt->calls)
 		return mech_why(ctx, BENCH_FAIL, "the executive saw %llu of %llu calls",
-				(unsigned long long)rt.sh->count.calls, (unsigned long long)rt.calls);
+				(unsigned long long)rt->sh->count.calls, (unsigned long long)rt->calls);
 	return BENCH_OK;
 }
 
-int hj_rt_setup(struct mech_ctx *ctx, const struct hj_transport *t)
+/* The round trip through transport t (NULL: native, no interposition). */
+static int rt_setup(struct mech_ctx *ctx, const struct hj_transport *t)
 {
 	const struct hijack_cfg *cfg = ctx->cfg;
+	struct hj_rt_state *rt = &hj_priv(ctx)->rt;
 
-	memset(&rt, 0, sizeof(rt));
-	rt.memfd = -1;
-	rt.t = t;
-	rt.fault = cfg->fault;
-	rt.fault_after = (uint64_t)cfg->fault_after;
-	if (hj_ws_init(&rt.ws, cfg->ws_kind, (size_t)cfg->working_set_pages) != 0)
+	rt->started = true;
+	rt->memfd = -1;
+	rt->t = t;
+	rt->fault = cfg->fault;
+	rt->fault_after = (uint64_t)cfg->fault_after;
+	if (hj_ws_init(&rt->ws, cfg->ws_kind, (size_t)cfg->working_set_pages) != 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "mapping %lld working-set pages", (long long)cfg->working_set_pages);
-	report_kv(ctx->report, "working_set", "%lld %s pages touched after each call, inside the timed span",
-		  (long long)cfg->working_set_pages, cfg->ws_kind == HJ_WS_DATA ? "data" : "instruction");
-	int rc = prepare_call(ctx, cfg);
+	report_int(ctx->report, "working_set_pages", cfg->working_set_pages, "pages");
+	report_kv(ctx->report, "working_set", "%s pages, touched after each call inside the timed span",
+		  cfg->ws_kind == HJ_WS_DATA ? "data" : "instruction");
+	int rc = prepare_call(ctx, rt, cfg);
 	if (rc || !t)
-		return rc ? rc : check_calls(ctx);
+		return rc ? rc : check_calls(ctx, rt);
 
-	rt.sh = peer_shared_alloc(sizeof(*rt.sh));
-	if (!rt.sh)
+	rt->sh = peer_shared_alloc(sizeof(*rt->sh));
+	if (!rt->sh)
 		return mech_why_errno(ctx, BENCH_FAIL, "shared executive state");
-	hj_basic_init(&rt.exec, &rt.sh->basic, &rt.sh->count, (enum hj_action)cfg->action, cfg->emulate_value,
-		      (enum hj_fault)cfg->fault, rt.fault_after);
-	rc = hj_session_start(ctx, t, &rt.sess, &rt.exec, cfg->placement);
-	return rc ? rc : check_calls(ctx);
+	hj_basic_init(&rt->exec, &rt->sh->basic, &rt->sh->count, (enum hj_action)cfg->action, cfg->emulate_value,
+		      (enum hj_fault)cfg->fault, rt->fault_after);
+	rc = hj_session_start(ctx, t, &rt->sess, &rt->exec, cfg->placement);
+	return rc ? rc : check_calls(ctx, rt);
 }
 
+/* One setup per variant: the transport is the experiment's, not an option. */
+int hj_rt_setup_native(struct mech_ctx *ctx) { return rt_setup(ctx, NULL); }
+int hj_rt_setup_sud(struct mech_ctx *ctx) { return rt_setup(ctx, &hj_transport_sud); }
+int hj_rt_setup_trap(struct mech_ctx *ctx) { return rt_setup(ctx, &hj_transport_seccomp_trap); }
+int hj_rt_setup_notify(struct mech_ctx *ctx) { return rt_setup(ctx, &hj_transport_seccomp_notify); }
+int hj_rt_setup_ptrace(struct mech_ctx *ctx) { return rt_setup(ctx, &hj_transport_ptrace); }
+
+/* Every sample is one tsc_start()..tsc_end() span: the variants subtract the probe overhead. */
 int hj_rt_measure(struct mech_ctx *ctx, struct samples *s)
 {
-	const long nr = rt.nr, a0 = rt.a0, a1 = rt.a1, a2 = rt.a2, expect = rt.expect;
-	const bool guest_dies = rt.fault == HJ_FAULT_GUEST_DIES;
+	struct hj_rt_state *rt = &hj_priv(ctx)->rt;
+	const long nr = rt->nr, a0 = rt->a0, a1 = rt->a1, a2 = rt->a2, expect = rt->expect;
+	const bool guest_dies = rt->fault == HJ_FAULT_GUEST_DIES;
+	const struct hj_working_set *ws = &rt->ws;
 	uint64_t wrong = 0, calls = 0;
 	long wrong_ret = 0;
 
-	rt_enter();
+	rt_enter(rt);
 	while (!samples_full(s)) {
-		if (guest_dies && calls == rt.fault_after)
+		if (guest_dies && calls == rt->fault_after)
 			kill(getpid(), SIGKILL);
 		uint64_t t0 = tsc_start();
 		long ret = hj_guest_call(nr, a0, a1, a2);
-		hj_ws_touch(&rt.ws);
+		hj_ws_touch(ws);
 		uint64_t t1 = tsc_end();
 		if (BENCH_UNLIKELY(ret != expect)) {
 			wrong++;
@@ -153,30 +150,28 @@ int hj_rt_measure(struct mech_ctx *ctx, struct samples *s)
 		calls++;
 		samples_add(s, t1 - t0);
 	}
-	rt_leave();
-	rt.calls += calls;
+	rt_leave(rt);
+	rt->calls += calls;
 
 	if (wrong)
 		return mech_why(ctx, BENCH_FAIL, "%llu of %llu calls returned a wrong result (e.g. %ld, expected %ld)",
 				(unsigned long long)wrong, (unsigned long long)calls, wrong_ret, expect);
-	if (rt.sh) {
-		const struct hj_counters *c = &rt.sh->count;
-		report_kv(ctx->report, "executive_counts", "calls %llu, passed %llu, emulated %llu, returns %llu, "
-			  "guest buffer reads %llu", (unsigned long long)c->calls, (unsigned long long)c->passed,
-			  (unsigned long long)c->emulated, (unsigned long long)c->returns,
-			  (unsigned long long)rt.sh->basic.bytes_read);
-		if (c->calls != rt.calls)
+	if (rt->sh) {
+		const struct hj_counters *c = &rt->sh->count;
+		hj_report_counters(ctx, c);
+		report_int(ctx->report, "executive_guest_buffer_reads", (int64_t)rt->sh->basic.bytes_read, "");
+		if (c->calls != rt->calls)
 			return mech_why(ctx, BENCH_FAIL, "the executive saw %llu of %llu calls",
-					(unsigned long long)c->calls, (unsigned long long)rt.calls);
+					(unsigned long long)c->calls, (unsigned long long)rt->calls);
 	}
-	if (rt.memfd >= 0) {
+	if (rt->memfd >= 0) {
 		struct stat st;
-		if (fstat(rt.memfd, &st) != 0)
+		if (fstat(rt->memfd, &st) != 0)
 			return mech_why_errno(ctx, BENCH_FAIL, "fstat(memfd)");
-		bool passed = !rt.sh || rt.sh->basic.action == HJ_ACTION_PASS;
-		uint64_t want = passed ? rt.calls : 0;
-		report_kv(ctx->report, "write_check", "memfd holds %lld bytes after %llu writes (%s)",
-			  (long long)st.st_size, (unsigned long long)rt.calls, passed ? "passed" : "emulated");
+		bool passed = !rt->sh || rt->sh->basic.action == HJ_ACTION_PASS;
+		uint64_t want = passed ? rt->calls : 0;
+		report_int(ctx->report, "write_check_bytes", (int64_t)st.st_size, "bytes");
+		report_int(ctx->report, "write_check_writes", (int64_t)rt->calls, "calls");
 		if ((uint64_t)st.st_size != want)
 			return mech_why(ctx, BENCH_FAIL, "memfd holds %lld bytes, expected %llu",
 					(long long)st.st_size, (unsigned long long)want);
@@ -186,14 +181,17 @@ int hj_rt_measure(struct mech_ctx *ctx, struct samples *s)
 
 void hj_rt_teardown(struct mech_ctx *ctx)
 {
-	(void)ctx;
-	rt_leave();
-	hj_session_stop(rt.t, &rt.sess);
-	if (rt.sh && rt.sess.exec_pid == 0) {
-		peer_shared_free(rt.sh, sizeof(*rt.sh));
-		rt.sh = NULL;
+	struct hj_rt_state *rt = &hj_priv(ctx)->rt;
+
+	if (!rt->started)
+		return;
+	rt_leave(rt);
+	hj_session_stop(rt->t, &rt->sess);
+	if (rt->sh && rt->sess.exec_pid == 0) {
+		peer_shared_free(rt->sh, sizeof(*rt->sh));
+		rt->sh = NULL;
 	}
-	hj_ws_free(&rt.ws);
-	if (rt.memfd >= 0 && close(rt.memfd) == 0)
-		rt.memfd = -1;
+	hj_ws_free(&rt->ws);
+	if (rt->memfd >= 0 && close(rt->memfd) == 0)
+		rt->memfd = -1;
 }

@@ -16,9 +16,10 @@ int hj_session_start(struct mech_ctx *ctx, const struct hj_transport *t, struct 
 	if (!s->link)
 		return mech_why_errno(ctx, BENCH_FAIL, "shared page for the executive");
 	report_kv(ctx->report, "transport", "%s", t->name);
-	if (t->separate_executive)
-		report_kv(ctx->report, "executive_cpu", "%d (placement %s)", s->exec_cpu,
-			  placement == HJ_PLACE_SPLIT ? "split" : "same");
+	if (t->separate_executive) {
+		report_int(ctx->report, "executive_cpu", s->exec_cpu, "");
+		report_kv(ctx->report, "executive_placement", "%s", placement == HJ_PLACE_SPLIT ? "split" : "same");
+	}
 	return t->start(ctx, s);
 }
 
@@ -30,4 +31,27 @@ void hj_session_stop(const struct hj_transport *t, struct hj_session *s)
 		peer_shared_free(s->link, sizeof(*s->link));
 		s->link = NULL;
 	}
+}
+
+void hj_session_enter(const struct hj_transport *t, struct hj_session *s)
+{
+	if (t && t->guest_enter)
+		t->guest_enter(s);
+}
+
+void hj_session_leave(const struct hj_transport *t, struct hj_session *s)
+{
+	if (t && t->guest_leave)
+		t->guest_leave(s);
+}
+
+void hj_report_counters(struct mech_ctx *ctx, const struct hj_counters *c)
+{
+	report_int(ctx->report, "executive_calls", (int64_t)c->calls, "calls");
+	report_int(ctx->report, "executive_passed", (int64_t)c->passed, "calls");
+	report_int(ctx->report, "executive_emulated", (int64_t)c->emulated, "calls");
+	report_int(ctx->report, "executive_blocked", (int64_t)c->blocked, "calls");
+	report_int(ctx->report, "executive_returns", (int64_t)c->returns, "calls");
+	report_int(ctx->report, "executive_busy_waits", (int64_t)c->busy_waits, "calls");
+	report_int(ctx->report, "executive_boosts", (int64_t)c->boosts, "");
 }

@@ -44,7 +44,7 @@ void hj_stop_executive(struct hj_session *s)
 		if (s->link)
 			atomic_store(&s->link->stop, 1);
 		kill(s->exec_pid, SIGKILL);   /* ESRCH: already gone, which is fine */
-		peer_process_reap(s->exec_pid, 1000);
+		peer_process_reap(s->exec_pid, PEER_REAP_TIMEOUT_MS);
 		s->exec_pid = 0;
 	}
 }

@@ -13,13 +13,24 @@
  * once started and leave these NULL).
  */
 #pragma once
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "executive.h"
 #include "mechanism.h"
 
+/* The kernel's struct sigaction for x86-64 rt_sigaction (the sigsys transports install their own). */
+struct hj_kernel_sigaction {
+	void (*handler)(int, siginfo_t *, void *);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+/* One transport running for one guest thread; lives in the experiment's state (ctx->priv). */
 struct hj_session {
 	const struct executive *exec;
 	int exec_cpu;             /* CPU of an executive process, -1 = unpinned */
@@ -30,6 +41,11 @@ struct hj_session {
 	bool filter_installed;    /* seccomp: irrevocable for this process */
 	bool handler_installed;   /* sigsys */
 	bool dispatch_on;         /* sud */
+	/* sud, seccomp-trap: what the SIGSYS handler reads (transport_sigsys.c) */
+	volatile char selector;   /* sud's selector byte: the kernel reads it at this address */
+	bool sud;                 /* the handler flips the selector only under sud */
+	pid_t guest_tid;
+	struct hj_kernel_sigaction old_sigsys;
 };
 
 /* Shared between the guest and an executive process. */
@@ -43,8 +59,8 @@ struct hj_transport {
 	const char *name;
 	int (*probe)(struct mech_ctx *ctx);   /* NULL: always */
 	int (*start)(struct mech_ctx *ctx, struct hj_session *s);
-	void (*guest_enter)(void);
-	void (*guest_leave)(void);
+	void (*guest_enter)(struct hj_session *s);
+	void (*guest_leave)(struct hj_session *s);
 	void (*stop)(struct hj_session *s);   /* safe after a failed start, safe twice */
 	bool separate_executive;              /* the executive is another process */
 };

@@ -26,8 +26,6 @@
 #include "seccomp_filter.h"
 #include "transport.h"
 
-#define READY_TIMEOUT_MS 5000
-
 struct notify_exec {
 	int fd;
 	const struct executive *exec;
@@ -36,8 +34,6 @@ struct notify_exec {
 	struct seccomp_notif_resp *resp;
 	struct seccomp_notif_sizes sizes;
 };
-
-static struct notify_exec g_notify;   /* the executive process's copy */
 
 struct notify_call {
 	int fd;
@@ -126,12 +122,13 @@ static int notify_start(struct mech_ctx *ctx, struct hj_session *s)
 	struct mech_ctx pctx = *ctx;   /* peer.h places the peer on pctx.peer_cpu */
 	pctx.peer_cpu = s->exec_cpu;
 	pctx.priority = s->priority;
-	g_notify = (struct notify_exec){ .fd = fd, .exec = s->exec, .link = s->link };
-	int err = peer_process_start(&pctx, &s->exec_pid, executive_main, &g_notify);
+	/* on our stack: the forked executive runs on its own copy of it */
+	struct notify_exec ne = { .fd = fd, .exec = s->exec, .link = s->link };
+	int err = peer_process_start(&pctx, &s->exec_pid, executive_main, &ne);
 	close(fd);   /* the executive holds the only copy now */
 	if (err)
 		return mech_why(ctx, BENCH_FAIL, "starting the executive process: %s", strerror(err));
-	return hj_wait_ready(ctx, s, READY_TIMEOUT_MS);
+	return hj_wait_ready(ctx, s, PEER_READY_TIMEOUT_MS);
 }
 
 static void notify_stop(struct hj_session *s)

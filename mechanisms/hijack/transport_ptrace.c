@@ -30,7 +30,6 @@
 #include "peer.h"
 #include "transport.h"
 
-#define READY_TIMEOUT_MS 5000
 #define SEIZE_RETRIES 1000
 #define SYSCALL_INSN_BYTES 2
 
@@ -48,8 +47,6 @@ struct tracer {
 	struct hj_call call;          /* the interposed call in flight */
 	bool interposed;              /* call carries the cookie */
 };
-
-static struct tracer g_tracer;   /* the tracer process's copy */
 
 static int read_tracee(const struct hj_call *c, uintptr_t addr, void *buf, size_t len)
 {
@@ -218,16 +215,17 @@ static int ptrace_start(struct mech_ctx *ctx, struct hj_session *s)
 	struct mech_ctx pctx = *ctx;
 	pctx.peer_cpu = s->exec_cpu;
 	pctx.priority = s->priority;
-	g_tracer = (struct tracer){ .guest = getpid(), .exec = s->exec, .link = s->link };
 	if (gettid() != getpid())
 		return mech_why(ctx, BENCH_FAIL, "the ptrace guest must be the case's main thread");
-	int err = peer_process_start(&pctx, &s->exec_pid, tracer_main, &g_tracer);
+	/* on our stack: the forked tracer runs on its own copy of it */
+	struct tracer tr = { .guest = getpid(), .exec = s->exec, .link = s->link };
+	int err = peer_process_start(&pctx, &s->exec_pid, tracer_main, &tr);
 	if (err)
 		return mech_why(ctx, BENCH_FAIL, "starting the tracer: %s", strerror(err));
 	/* Yama (if present) lets only a named tracer attach; EINVAL: no Yama, nothing to do */
 	if (prctl(PR_SET_PTRACER, (unsigned long)s->exec_pid, 0, 0, 0) != 0 && errno != EINVAL)
 		return mech_why_errno(ctx, BENCH_FAIL, "PR_SET_PTRACER");
-	int rc = hj_wait_ready(ctx, s, READY_TIMEOUT_MS);
+	int rc = hj_wait_ready(ctx, s, PEER_READY_TIMEOUT_MS);
 	if (rc != BENCH_OK && atomic_load(&s->link->failed) == EPERM)
 		return mech_why(ctx, BENCH_SKIP, "ptrace attach not permitted here (EPERM)");
 	return rc;

@@ -54,21 +54,14 @@ __asm__(".pushsection .text.hj_gate,\"ax\",@progbits\n"
 extern const char hj_gate_begin[], hj_gate_end[];
 extern void hj_gate_restorer(void);
 
-/* The kernel's struct sigaction for x86-64 rt_sigaction. */
-struct kernel_sigaction {
-	void (*handler)(int, siginfo_t *, void *);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
 #define KSA_RESTORER 0x04000000ul   /* SA_RESTORER */
 
-/* One guest per case process: the handler's view of the session. */
-static const struct executive *g_exec;
-static volatile char g_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
-static volatile int g_sud;   /* the handler flips the selector only under sud */
-static pid_t g_guest_tid;
-static struct kernel_sigaction g_old_action;
+/*
+ * The one file-scope pointer: the SIGSYS handler finds its session (which
+ * lives in the experiment's state, ctx->priv) here. Set when the handler is
+ * installed, cleared when the session stops.
+ */
+static struct hj_session *volatile g_session;
 
 static int read_own_memory(const struct hj_call *c, uintptr_t addr, void *buf, size_t len)
 {
@@ -79,49 +72,58 @@ static int read_own_memory(const struct hj_call *c, uintptr_t addr, void *buf, s
 
 static void sigsys_handler(int sig, siginfo_t *info, void *ucv)
 {
-	(void)sig;
-	if (g_sud)
-		g_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
-	int saved_errno = errno;
+	struct hj_session *s = g_session;
 	greg_t *r = ((ucontext_t *)ucv)->uc_mcontext.gregs;
+
+	(void)sig;
+	if (!s) {   /* seccomp-trap's filter outlives its session: a stray call fails */
+		r[REG_RAX] = -ENOSYS;
+		return;
+	}
+	if (s->sud)
+		s->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+	int saved_errno = errno;
+	const struct executive *ex = s->exec;
 	struct hj_call c = {
 		.nr = info->si_syscall,
 		.args = { r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9] },
-		.tid = g_guest_tid,
+		.tid = s->guest_tid,
 		.read_guest = read_own_memory,
 	};
 	long ret = -ENOSYS;
 
-	switch (hj_exec_decide(g_exec, &c, &ret)) {
+	switch (hj_exec_decide(ex, &c, &ret)) {
 	case HJ_PASS:
 		ret = hj_pass_syscall(&c);
-		hj_exec_returned(g_exec, &c, ret);
+		hj_exec_returned(ex, &c, ret);
 		break;
 	case HJ_EMULATE:
 		break;
 	case HJ_BLOCK:
-		ret = g_exec->block(g_exec->state, &c);
+		ret = ex->block(ex->state, &c);
 		break;
 	}
 	r[REG_RAX] = ret;
 	errno = saved_errno;
-	if (g_sud)
-		g_selector = SYSCALL_DISPATCH_FILTER_BLOCK;
+	if (s->sud)
+		s->selector = SYSCALL_DISPATCH_FILTER_BLOCK;
 }
 
 static int install_handler(struct mech_ctx *ctx, struct hj_session *s)
 {
-	struct kernel_sigaction act = {
+	struct hj_kernel_sigaction act = {
 		.handler = sigsys_handler,
 		.flags = SA_SIGINFO | KSA_RESTORER,
 		.restorer = hj_gate_restorer,
 		.mask = 0,
 	};
 
-	g_exec = s->exec;
-	g_guest_tid = gettid();
-	if (syscall(SYS_rt_sigaction, SIGSYS, &act, &g_old_action, sizeof(act.mask)) != 0)
+	s->guest_tid = gettid();
+	g_session = s;
+	if (syscall(SYS_rt_sigaction, SIGSYS, &act, &s->old_sigsys, sizeof(act.mask)) != 0) {
+		g_session = NULL;
 		return mech_why_errno(ctx, BENCH_FAIL, "rt_sigaction(SIGSYS)");
+	}
 	s->handler_installed = true;
 	return BENCH_OK;
 }
@@ -129,7 +131,7 @@ static int install_handler(struct mech_ctx *ctx, struct hj_session *s)
 static void restore_handler(struct hj_session *s)
 {
 	if (s->handler_installed &&
-	    syscall(SYS_rt_sigaction, SIGSYS, &g_old_action, NULL, sizeof(g_old_action.mask)) == 0)
+	    syscall(SYS_rt_sigaction, SIGSYS, &s->old_sigsys, NULL, sizeof(s->old_sigsys.mask)) == 0)
 		s->handler_installed = false;
 }
 
@@ -138,10 +140,10 @@ static int sud_start(struct mech_ctx *ctx, struct hj_session *s)
 	int rc = install_handler(ctx, s);
 	if (rc)
 		return rc;
-	g_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
-	g_sud = 1;
+	s->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+	s->sud = true;
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, (unsigned long)hj_gate_begin,
-		  (unsigned long)(hj_gate_end - hj_gate_begin), &g_selector) != 0) {
+		  (unsigned long)(hj_gate_end - hj_gate_begin), &s->selector) != 0) {
 		int rc2 = errno == EINVAL ? BENCH_SKIP : BENCH_FAIL;
 		return mech_why_errno(ctx, rc2, "PR_SET_SYSCALL_USER_DISPATCH");
 	}
@@ -149,24 +151,26 @@ static int sud_start(struct mech_ctx *ctx, struct hj_session *s)
 	return BENCH_OK;
 }
 
-static void sud_enter(void)
+static void sud_enter(struct hj_session *s)
 {
-	g_selector = SYSCALL_DISPATCH_FILTER_BLOCK;
+	s->selector = SYSCALL_DISPATCH_FILTER_BLOCK;
 }
 
-static void sud_leave(void)
+static void sud_leave(struct hj_session *s)
 {
-	g_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+	s->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
 }
 
 static void sud_stop(struct hj_session *s)
 {
-	g_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
+	s->selector = SYSCALL_DISPATCH_FILTER_ALLOW;
 	if (s->dispatch_on && prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0) == 0)
 		s->dispatch_on = false;
 	if (!s->dispatch_on) {
-		g_sud = 0;
+		s->sud = false;
 		restore_handler(s);
+		if (!s->handler_installed)
+			g_session = NULL;
 	}
 }
 
@@ -175,18 +179,23 @@ static int trap_start(struct mech_ctx *ctx, struct hj_session *s)
 	int rc = install_handler(ctx, s);
 	if (rc)
 		return rc;
-	g_sud = 0;
+	s->sud = false;
 	if (hj_seccomp_install(SECCOMP_RET_TRAP) < 0)
 		return mech_why_errno(ctx, errno == EINVAL ? BENCH_SKIP : BENCH_FAIL, "seccomp(SECCOMP_RET_TRAP)");
 	s->filter_installed = true;
 	return BENCH_OK;
 }
 
-/* The filter stays (it cannot be removed); the handler stays with it, or a stray cookie call would kill us. */
+/*
+ * The filter stays (it cannot be removed); the handler stays with it, or a
+ * stray cookie call would kill us. It no longer finds a session: such a
+ * call fails with ENOSYS.
+ */
 static void trap_stop(struct hj_session *s)
 {
 	if (!s->filter_installed)
 		restore_handler(s);
+	g_session = NULL;
 }
 
 const struct hj_transport hj_transport_sud = {

@@ -12,6 +12,11 @@
 #include "sigpeer.h"
 #include "tsc.h"
 
+/*
+ * The one file-scope pointer: the handler finds the shared page (its own
+ * copy of the pointer in a forked peer) here. Set in setup, cleared in
+ * teardown (sig_attach).
+ */
 static struct sig_shared *volatile g_sh;
 
 void sig_attach(struct sig_shared *sh)

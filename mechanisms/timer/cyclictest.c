@@ -44,18 +44,6 @@
 
 #define CT_HIST_MAX_BUCKETS 1000000ull  /* cyclictest's own cap */
 #define CT_SLACK_NS (30 * NSEC_PER_SEC) /* start-up and printing the histogram */
-#define CT_MAX_ARGS 16
-
-struct ct_run {
-	pid_t pid;
-	int out_fd, err_fd;
-	char *argv[CT_MAX_ARGS + 1];
-	char args[CT_MAX_ARGS][40];
-	int argc;
-	char err_tail[160];    /* the end of cyclictest's stderr, for reasons */
-};
-
-static struct ct_run ct = { .out_fd = -1, .err_fd = -1 };
 
 struct ct_parse {
 	uint64_t bucket_ns, loops, hist_sum, ignored_lines;
@@ -77,6 +65,10 @@ int ct_probe(struct mech_ctx *ctx)
 int ct_setup(struct mech_ctx *ctx)
 {
 	const struct timer_cfg *cfg = ctx->cfg;
+	struct ct_run *ct = ctx->priv;
+
+	ct->started = true;
+	ct->out_fd = ct->err_fd = -1;
 
 	if (cfg->ct_nsecs && (uint64_t)cfg->ct_hist_us * NSEC_PER_USEC > CT_HIST_MAX_BUCKETS)
 		return mech_why(ctx, BENCH_FAIL,
@@ -91,47 +83,47 @@ int ct_setup(struct mech_ctx *ctx)
 	return BENCH_OK;
 }
 
-static void add_arg(const char *fmt, ...) BENCH_PRINTF(1, 2);
-static void add_arg(const char *fmt, ...)
+static void add_arg(struct ct_run *ct, const char *fmt, ...) BENCH_PRINTF(2, 3);
+static void add_arg(struct ct_run *ct, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ct.argc >= CT_MAX_ARGS)
+	if (ct->argc >= CT_MAX_ARGS)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(ct.args[ct.argc], sizeof(ct.args[0]), fmt, ap);
+	vsnprintf(ct->args[ct->argc], sizeof(ct->args[0]), fmt, ap);
 	va_end(ap);
-	ct.argv[ct.argc] = ct.args[ct.argc];
-	ct.argv[++ct.argc] = NULL;
+	ct->argv[ct->argc] = ct->args[ct->argc];
+	ct->argv[++ct->argc] = NULL;
 }
 
-static void build_argv(struct mech_ctx *ctx, uint64_t loops)
+static void build_argv(struct mech_ctx *ctx, struct ct_run *ct, uint64_t loops)
 {
 	const struct timer_cfg *cfg = ctx->cfg;
 	char cmd[REPORT_VAL_MAX];
 	size_t used = 0;
 
-	ct.argc = 0;
-	add_arg("%s", CYCLICTEST_PATH);
-	add_arg("-t1");
+	ct->argc = 0;
+	add_arg(ct, "%s", CYCLICTEST_PATH);
+	add_arg(ct, "-t1");
 	if (ctx->cpu >= 0)
-		add_arg("-a%d", ctx->cpu);
+		add_arg(ct, "-a%d", ctx->cpu);
 	if (ctx->priority > 0)
-		add_arg("-p%d", ctx->priority);
-	add_arg("-i%lld", (long long)cfg->interval_us);
-	add_arg("-l%llu", (unsigned long long)loops);
-	add_arg("-m");
-	add_arg("-q");
-	add_arg("-h%llu", (unsigned long long)cfg->ct_hist_us * (cfg->ct_nsecs ? NSEC_PER_USEC : 1));
+		add_arg(ct, "-p%d", ctx->priority);
+	add_arg(ct, "-i%lld", (long long)cfg->interval_us);
+	add_arg(ct, "-l%llu", (unsigned long long)loops);
+	add_arg(ct, "-m");
+	add_arg(ct, "-q");
+	add_arg(ct, "-h%llu", (unsigned long long)cfg->ct_hist_us * (cfg->ct_nsecs ? NSEC_PER_USEC : 1));
 	if (cfg->ct_nsecs)
-		add_arg("-N");
+		add_arg(ct, "-N");
 	/* Keep cyclictest's bookkeeping thread off the measured CPU when we can. */
 	if (ctx->peer_cpu >= 0 && ctx->peer_cpu != ctx->cpu)
-		add_arg("--mainaffinity=%d", ctx->peer_cpu);
+		add_arg(ct, "--mainaffinity=%d", ctx->peer_cpu);
 
 	cmd[0] = '\0';
-	for (int i = 0; i < ct.argc && used < sizeof(cmd); i++)
-		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "", ct.argv[i]);
+	for (int i = 0; i < ct->argc && used < sizeof(cmd); i++)
+		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "", ct->argv[i]);
 	report_kv(ctx->report, "cyclictest_cmd", "%s", cmd);
 }
 
@@ -143,7 +135,7 @@ static void child_fail(const char *msg)
 }
 
 /* In the forked child: plain scheduling, all CPUs, default signals, then exec. */
-static void ct_child(int out_fd, int err_fd)
+static void ct_child(const struct ct_run *ct, int out_fd, int err_fd)
 {
 	struct sched_param sp = { .sched_priority = 0 };
 	cpu_set_t all;
@@ -170,11 +162,11 @@ static void ct_child(int out_fd, int err_fd)
 	if (sigprocmask(SIG_SETMASK, &none, NULL))
 		_exit(126);
 	close_range(3, ~0U, 0);     /* keep the harness's descriptors out of it */
-	execv(CYCLICTEST_PATH, ct.argv);
+	execv(CYCLICTEST_PATH, ct->argv);
 	child_fail("gapbench: execv cyclictest failed\n");
 }
 
-static int ct_spawn(struct mech_ctx *ctx)
+static int ct_spawn(struct mech_ctx *ctx, struct ct_run *ct)
 {
 	int out[2], err[2];
 
@@ -187,14 +179,14 @@ static int ct_spawn(struct mech_ctx *ctx)
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		ct_child(out[1], err[1]);
+		ct_child(ct, out[1], err[1]);
 	close(out[1]);
 	close(err[1]);
-	ct.out_fd = out[0];
-	ct.err_fd = err[0];
+	ct->out_fd = out[0];
+	ct->err_fd = err[0];
 	if (pid < 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "fork");
-	ct.pid = pid;
+	ct->pid = pid;
 	return BENCH_OK;
 }
 
@@ -277,29 +269,29 @@ static int parse_chunk(struct mech_ctx *ctx, struct ct_parse *p, struct samples 
 	return BENCH_OK;
 }
 
-static void keep_err_tail(const char *buf, size_t n)
+static void keep_err_tail(struct ct_run *ct, const char *buf, size_t n)
 {
-	size_t cap = sizeof(ct.err_tail) - 1;
-	size_t have = strlen(ct.err_tail);
+	size_t cap = sizeof(ct->err_tail) - 1;
+	size_t have = strlen(ct->err_tail);
 
 	if (n >= cap) {
-		memcpy(ct.err_tail, buf + n - cap, cap);
-		ct.err_tail[cap] = '\0';
+		memcpy(ct->err_tail, buf + n - cap, cap);
+		ct->err_tail[cap] = '\0';
 		return;
 	}
 	if (have + n > cap) {
-		memmove(ct.err_tail, ct.err_tail + have + n - cap, cap - n);
+		memmove(ct->err_tail, ct->err_tail + have + n - cap, cap - n);
 		have = cap - n;
 	}
-	memcpy(ct.err_tail + have, buf, n);
-	ct.err_tail[have + n] = '\0';
-	for (char *c = ct.err_tail; *c; c++)
+	memcpy(ct->err_tail + have, buf, n);
+	ct->err_tail[have + n] = '\0';
+	for (char *c = ct->err_tail; *c; c++)
 		if (*c == '\n')
 			*c = ' ';
 }
 
 /* Read one ready descriptor; closes it at end of file. */
-static int drain(struct mech_ctx *ctx, int *fd, struct ct_parse *p, struct samples *s)
+static int drain(struct mech_ctx *ctx, struct ct_run *ct, int *fd, struct ct_parse *p, struct samples *s)
 {
 	char buf[16384];
 	ssize_t n = read(*fd, buf, sizeof(buf));
@@ -312,30 +304,31 @@ static int drain(struct mech_ctx *ctx, int *fd, struct ct_parse *p, struct sampl
 		*fd = -1;
 		return BENCH_OK;
 	}
-	if (fd == &ct.err_fd) {
-		keep_err_tail(buf, (size_t)n);
+	if (fd == &ct->err_fd) {
+		keep_err_tail(ct, buf, (size_t)n);
 		return BENCH_OK;
 	}
 	return parse_chunk(ctx, p, s, buf, (size_t)n);
 }
 
-static int collect(struct mech_ctx *ctx, struct ct_parse *p, struct samples *s, uint64_t bound_ns)
+static int collect(struct mech_ctx *ctx, struct ct_run *ct, struct ct_parse *p, struct samples *s,
+		   uint64_t bound_ns)
 {
 	uint64_t deadline_ns = timer_mono_ns() + bound_ns;
 
-	while (ct.out_fd >= 0 || ct.err_fd >= 0) {
+	while (ct->out_fd >= 0 || ct->err_fd >= 0) {
 		uint64_t now_ns = timer_mono_ns();
 		if (now_ns >= deadline_ns)
 			return mech_why(ctx, BENCH_FAIL, "cyclictest did not finish within %.1f s", bound_ns / 1e9);
 		struct pollfd pfd[2] = {
-			{ .fd = ct.out_fd, .events = POLLIN },   /* poll skips a -1 fd */
-			{ .fd = ct.err_fd, .events = POLLIN },
+			{ .fd = ct->out_fd, .events = POLLIN },   /* poll skips a -1 fd */
+			{ .fd = ct->err_fd, .events = POLLIN },
 		};
 		int n = poll(pfd, 2, (int)((deadline_ns - now_ns) / 1000000 + 1));
 		if (n < 0 && errno != EINTR)
 			return mech_why_errno(ctx, BENCH_FAIL, "poll");
 		for (int i = 0; n > 0 && i < 2; i++) {
-			int rc = pfd[i].revents ? drain(ctx, i ? &ct.err_fd : &ct.out_fd, p, s) : BENCH_OK;
+			int rc = pfd[i].revents ? drain(ctx, ct, i ? &ct->err_fd : &ct->out_fd, p, s) : BENCH_OK;
 			if (rc)
 				return rc;
 		}
@@ -345,19 +338,19 @@ static int collect(struct mech_ctx *ctx, struct ct_parse *p, struct samples *s, 
 
 static void report_summary(struct mech_ctx *ctx, const struct ct_parse *p)
 {
-	report_kv(ctx->report, "cyclictest_summary",
-		  "min %lld ns, avg %lld ns, max %lld ns, %lld in histogram, %lld overflows",
-		  (long long)(p->min * (int64_t)p->bucket_ns), (long long)(p->avg * (int64_t)p->bucket_ns),
-		  (long long)(p->max * (int64_t)p->bucket_ns), (long long)p->total, (long long)p->overflows);
-	report_kv(ctx->report, "cyclictest_overflows", "%lld%s", (long long)p->overflows,
-		  p->overflows > 0 ? " (recorded at cyclictest's max: an upper bound)" : "");
+	report_int(ctx->report, "cyclictest_min_ns", p->min * (int64_t)p->bucket_ns, "ns");
+	report_int(ctx->report, "cyclictest_avg_ns", p->avg * (int64_t)p->bucket_ns, "ns");
+	report_int(ctx->report, "cyclictest_max_ns", p->max * (int64_t)p->bucket_ns, "ns");
+	report_int(ctx->report, "cyclictest_in_histogram", p->total, "loops");
+	/* overflowed loops are recorded at cyclictest's max: an upper bound */
+	report_int(ctx->report, "cyclictest_overflows", p->overflows, "loops");
 }
 
 /* Every count cyclictest printed must agree with what was asked and read. */
-static int check_counts(struct mech_ctx *ctx, const struct ct_parse *p)
+static int check_counts(struct mech_ctx *ctx, const struct ct_run *ct, const struct ct_parse *p)
 {
 	if (p->total < 0 || p->overflows < 0 || p->min < 0 || p->max < 0 || p->avg < 0)
-		return mech_why(ctx, BENCH_FAIL, "cyclictest printed no complete summary: %s", ct.err_tail);
+		return mech_why(ctx, BENCH_FAIL, "cyclictest printed no complete summary: %s", ct->err_tail);
 	if ((uint64_t)p->total != p->hist_sum)
 		return mech_why(ctx, BENCH_FAIL, "cyclictest's Total %lld disagrees with its histogram's %llu",
 				(long long)p->total, (unsigned long long)p->hist_sum);
@@ -370,6 +363,7 @@ static int check_counts(struct mech_ctx *ctx, const struct ct_parse *p)
 int ct_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	const struct timer_cfg *cfg = ctx->cfg;
+	struct ct_run *ct = ctx->priv;
 	struct ct_parse p = {
 		.bucket_ns = cfg->ct_nsecs ? 1 : NSEC_PER_USEC,
 		.loops = s->cap,
@@ -380,19 +374,19 @@ int ct_measure(struct mech_ctx *ctx, struct samples *s)
 	if (ctx->timeout_ns && bound_ns > ctx->timeout_ns)
 		bound_ns = ctx->timeout_ns;
 	s->warmup_target = 0;   /* the histogram cannot tell warm-up apart */
-	ct.err_tail[0] = '\0';
-	build_argv(ctx, s->cap);
-	int rc = ct_spawn(ctx);
+	ct->err_tail[0] = '\0';
+	build_argv(ctx, ct, s->cap);
+	int rc = ct_spawn(ctx, ct);
 	if (!rc)
-		rc = collect(ctx, &p, s, bound_ns);
+		rc = collect(ctx, ct, &p, s, bound_ns);
 	if (rc)
 		return rc;
 
-	int status = peer_process_reap(ct.pid, 5000);
-	ct.pid = 0;
+	int status = peer_process_reap(ct->pid, 5000);
+	ct->pid = 0;
 	if (status != 0)
-		return mech_why(ctx, BENCH_FAIL, "cyclictest exited with status %d: %s", status, ct.err_tail);
-	rc = check_counts(ctx, &p);
+		return mech_why(ctx, BENCH_FAIL, "cyclictest exited with status %d: %s", status, ct->err_tail);
+	rc = check_counts(ctx, ct, &p);
 	if (rc)
 		return rc;
 	report_summary(ctx, &p);
@@ -406,14 +400,17 @@ int ct_measure(struct mech_ctx *ctx, struct samples *s)
 
 void ct_teardown(struct mech_ctx *ctx)
 {
-	(void)ctx;
-	if (ct.pid > 0) {
-		peer_process_reap(ct.pid, 0);   /* kills it first */
-		ct.pid = 0;
+	struct ct_run *ct = ctx->priv;
+
+	if (!ct->started)
+		return;
+	if (ct->pid > 0) {
+		peer_process_reap(ct->pid, 0);   /* kills it first */
+		ct->pid = 0;
 	}
-	if (ct.out_fd >= 0)
-		close(ct.out_fd);
-	if (ct.err_fd >= 0)
-		close(ct.err_fd);
-	ct.out_fd = ct.err_fd = -1;
+	if (ct->out_fd >= 0)
+		close(ct->out_fd);
+	if (ct->err_fd >= 0)
+		close(ct->err_fd);
+	ct->out_fd = ct->err_fd = -1;
 }

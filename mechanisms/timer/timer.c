@@ -24,17 +24,13 @@
 #include "mechanism.h"
 #include "timer.h"
 
-enum { V_NANOSLEEP, V_CYCLICTEST };
-
-static const struct variant_desc timer_variants[] = {
-	[V_NANOSLEEP] = { "nanosleep", "absolute clock_nanosleep(CLOCK_MONOTONIC) loop, latency = wake - deadline" },
-	[V_CYCLICTEST] = { "cyclictest", "rt-tests' cyclictest -t1 with the same CPU, priority and interval, from its histogram" },
-	{ NULL, NULL },
+/* Both variants'. */
+static const struct opt_desc timer_opts[] = {
+	OPT_INT_FIELD(struct timer_cfg, interval_us, "1000", 50, 1000000, "us", "period of the cyclic wake-up"),
+	OPT_TABLE_END,
 };
 
-static const struct opt_desc timer_opts[] = {
-	OPT_INT_FIELD(struct timer_cfg, interval_us, "1000", 50, 1000000, "us",
-		      "period of the cyclic wake-up (both variants)"),
+static const struct opt_desc cyclictest_opts[] = {
 	OPT_BOOL_FIELD(struct timer_cfg, ct_nsecs, "true",
 		       "cyclictest: -N, histogram buckets of 1 ns (cyclictest caps the range at 1000 us) "
 		       "instead of 1 us"),
@@ -53,9 +49,10 @@ static void report_sched(struct mech_ctx *ctx)
 		report_kv(ctx->report, "thread", "sched_getscheduler: %s", strerror(errno));
 		return;
 	}
-	report_kv(ctx->report, "thread", "%s priority %d, on CPU %d (requested CPU %d, priority %d)",
-		  policy == SCHED_FIFO ? "SCHED_FIFO" : policy == SCHED_OTHER ? "SCHED_OTHER" : "other policy",
-		  sp.sched_priority, sched_getcpu(), ctx->cpu, ctx->priority);
+	report_kv(ctx->report, "thread", "%s",
+		  policy == SCHED_FIFO ? "SCHED_FIFO" : policy == SCHED_OTHER ? "SCHED_OTHER" : "other policy");
+	report_int(ctx->report, "thread_priority", sp.sched_priority, "");
+	report_int(ctx->report, "thread_cpu", sched_getcpu(), "");   /* requested: settings in meta.json */
 }
 
 static int check_duration(struct mech_ctx *ctx, uint64_t loops)
@@ -72,8 +69,8 @@ static int check_duration(struct mech_ctx *ctx, uint64_t loops)
 
 static void report_missed(struct mech_ctx *ctx, uint64_t missed, uint64_t missed_warmup)
 {
-	report_kv(ctx->report, "missed_periods", "%llu", (unsigned long long)missed);
-	report_kv(ctx->report, "missed_periods_warmup", "%llu", (unsigned long long)missed_warmup);
+	report_int(ctx->report, "missed_periods", (int64_t)missed, "periods");
+	report_int(ctx->report, "missed_periods_warmup", (int64_t)missed_warmup, "periods");
 }
 
 static int nanosleep_measure(struct mech_ctx *ctx, struct samples *s)
@@ -86,8 +83,7 @@ static int nanosleep_measure(struct mech_ctx *ctx, struct samples *s)
 	int rc = check_duration(ctx, loops);
 	if (rc)
 		return rc;
-	report_kv(ctx->report, "loops", "%llu (%llu samples + %llu warm-up)", (unsigned long long)loops,
-		  (unsigned long long)s->cap, (unsigned long long)s->warmup_target);
+	report_int(ctx->report, "loops", (int64_t)loops, "loops");   /* samples + warm-up */
 	report_kv(ctx->report, "clock", "CLOCK_MONOTONIC, absolute clock_nanosleep, woken time by clock_gettime");
 	report_sched(ctx);
 
@@ -126,34 +122,42 @@ static int nanosleep_measure(struct mech_ctx *ctx, struct samples *s)
 	return BENCH_OK;
 }
 
-static int timer_probe(struct mech_ctx *ctx)
-{
-	return ctx->variant == V_CYCLICTEST ? ct_probe(ctx) : BENCH_OK;
-}
-
-static int timer_setup(struct mech_ctx *ctx)
+static void report_interval(struct mech_ctx *ctx)
 {
 	const struct timer_cfg *cfg = ctx->cfg;
 
-	report_kv(ctx->report, "interval_us", "%lld", (long long)cfg->interval_us);
-	return ctx->variant == V_CYCLICTEST ? ct_setup(ctx) : BENCH_OK;
+	report_int(ctx->report, "interval_us", cfg->interval_us, "us");
 }
 
-static int timer_measure(struct mech_ctx *ctx, struct samples *s)
+static int nanosleep_setup(struct mech_ctx *ctx)
 {
-	if (ctx->variant == V_CYCLICTEST) {
-		int rc = check_duration(ctx, s->cap);
-		return rc ? rc : ct_measure(ctx, s);
-	}
-	return nanosleep_measure(ctx, s);
+	report_interval(ctx);
+	return BENCH_OK;
 }
 
-static void timer_teardown(struct mech_ctx *ctx)
+static int cyclictest_setup(struct mech_ctx *ctx)
 {
-	if (ctx->variant == V_CYCLICTEST)
-		ct_teardown(ctx);
+	report_interval(ctx);
+	return ct_setup(ctx);
 }
 
+static int cyclictest_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	int rc = check_duration(ctx, s->cap);
+	return rc ? rc : ct_measure(ctx, s);
+}
+
+static const struct variant_desc timer_variants[] = {
+	{ .name = "nanosleep", .help = "absolute clock_nanosleep(CLOCK_MONOTONIC) loop, latency = wake - deadline",
+	  .setup = nanosleep_setup, .measure = nanosleep_measure },
+	{ .name = "cyclictest",
+	  .help = "rt-tests' cyclictest -t1 with the same CPU, priority and interval, from its histogram",
+	  .opts = cyclictest_opts, .probe = ct_probe, .setup = cyclictest_setup, .measure = cyclictest_measure,
+	  .teardown = ct_teardown },
+	{ NULL, NULL },
+};
+
+/* Samples are CLOCK_MONOTONIC ns (cyclictest's too): nothing to subtract. */
 static const struct mechanism_ops timer_ops = {
 	.name = "timer",
 	.abi_version = MECHANISM_ABI_VERSION,
@@ -161,10 +165,7 @@ static const struct mechanism_ops timer_ops = {
 	.variants = timer_variants,
 	.opts = timer_opts,
 	.cfg_size = sizeof(struct timer_cfg),
+	.priv_size = sizeof(struct ct_run),
 	.unit = SAMPLE_NS,
-	.probe = timer_probe,
-	.setup = timer_setup,
-	.measure = timer_measure,
-	.teardown = timer_teardown,
 };
 MECHANISM_REGISTER(timer_ops)

@@ -2,6 +2,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "mechanism.h"
@@ -30,6 +31,18 @@ static inline uint64_t timer_mono_ns(void)
 		return 0;
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
+
+/* The cyclictest child (cyclictest.c); ctx->priv. */
+#define CT_MAX_ARGS 16
+struct ct_run {
+	bool started;          /* setup ran: pid and fds are ours to close */
+	pid_t pid;
+	int out_fd, err_fd;
+	char *argv[CT_MAX_ARGS + 1];
+	char args[CT_MAX_ARGS][40];
+	int argc;
+	char err_tail[160];    /* the end of cyclictest's stderr, for reasons */
+};
 
 /* The cyclictest variant (cyclictest.c). */
 int ct_probe(struct mech_ctx *ctx);

@@ -10,39 +10,36 @@ Runs regression.toml and asserts orderings that hold on any machine:
 The nanosleep experiment is not asserted: how long a woken SCHED_OTHER task
 waits behind a spinner varies with the scheduler's state from run to run.
 """
-import csv
 import os
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "plots"))
+import gbresults as gb  # noqa: E402
 
 
 def main():
     harness = sys.argv[1]
     failures = []
     with tempfile.TemporaryDirectory(prefix="hijack-regression-") as out:
-        p = subprocess.run([harness, "run", os.path.join(HERE, "regression.toml"), "--out", out],
-                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+        p = gb.run(harness, os.path.join(HERE, "regression.toml"), out, timeout=300)
         sys.stderr.write(p.stderr[-3000:])
-        with open(os.path.join(out, "summary.csv"), newline="") as f:
-            rows = {r["case"]: r for r in csv.DictReader(f)}
+        rows = gb.rows_by_case(out)
 
-    def stat(case, key="p50_ns"):
-        r = rows.get(case)
-        if r is None or r["status"] != "ok":
-            failures.append(f"{case}: {'missing' if r is None else r['status']}")
-            return None
-        return int(r[key])
+    def stat(case, column):
+        v = gb.stat(rows, case, column)
+        if v is None:
+            failures.append(f"{case}: {rows[case]['status'] if case in rows else 'missing'}")
+        return v
 
-    def less(a, b, key="p50_ns"):
-        va, vb = stat(a, key), stat(b, key)
+    def less(a, b, column="p50_ns"):
+        va, vb = stat(a, column), stat(b, column)
         if va is None or vb is None:
             return
-        print(f"{a} {key} {va} < {b} {key} {vb}")
+        print(f"{a} {column} {va:.0f} < {b} {column} {vb:.0f}")
         if not va < vb:
-            failures.append(f"expected {a} ({va} ns) < {b} ({vb} ns) by {key}")
+            failures.append(f"expected {a} ({va:.0f}) < {b} ({vb:.0f}) by {column}")
 
     for v in ("sud", "seccomp-trap", "seccomp-notify", "ptrace"):
         for action in ("pass", "emulate"):
