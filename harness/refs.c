@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@ static int parse_number(const char *s, double *out)
 	char *end;
 	errno = 0;
 	*out = strtod(s, &end);
-	return errno || end == s || *end ? -1 : 0;
+	/* "nan" and "inf" parse but are no paper's number */
+	return errno || end == s || *end || !isfinite(*out) ? -1 : 0;
 }
 
 /* Copy a whole field or refuse: a truncated id would silently match the wrong row. */
@@ -67,7 +69,7 @@ static int on_row(void *arg, char *const *field, int ncol, long rec)
 	}
 	if (parse_number(field[COL_VALUE], &row.value) != 0 ||
 	    (field[COL_GHZ][0] && parse_number(field[COL_GHZ], &row.cpu_ghz) != 0)) {
-		snprintf(p->err, p->err_len, "%s:%ld: value or cpu_ghz is not a number", p->file, rec);
+		snprintf(p->err, p->err_len, "%s:%ld: value or cpu_ghz is not a finite number", p->file, rec);
 		return -1;
 	}
 	if (refs_find(p->r, row.id)) {

@@ -69,10 +69,14 @@ int main(void)
 
 	expect_error("id,source\n", "x.csv:1: 2 fields, expected 11");
 	expect_error("id,source,experiment,metric,value,stddev,unit,cpu,cpu_mhz,os,notes\n", "x.csv:1: column 9 is 'cpu_mhz'");
-	expect_error(HEADER "a,s,e,m,many,,cycles,c,2,o,n\n", "x.csv:2: value or cpu_ghz is not a number");
+	expect_error(HEADER "a,s,e,m,many,,cycles,c,2,o,n\n", "x.csv:2: value or cpu_ghz is not a finite number");
 	expect_error(HEADER "a,s,e,m,1,,cycles,c,2,o,n\na,s,e,m,2,,cycles,c,2,o,n\n", "x.csv:3: id 'a' defined twice");
 	expect_error(HEADER "a,s,e,m,1,,cycles\n", "x.csv:2: 7 fields, expected 11");
 	expect_error(HEADER ",s,e,m,1,,cycles,c,2,o,n\n", "x.csv:2: id empty");
+	/* a paper's number is finite */
+	expect_error(HEADER "x.nan,001_x.txt,e,m,nan,,us,,,,\n", "x.csv:2: value or cpu_ghz is not a finite number");
+	expect_error(HEADER "x.inf,001_x.txt,e,m,inf,,us,,,,\n", "x.csv:2: value or cpu_ghz is not a finite number");
+	expect_error(HEADER "x.ghz,001_x.txt,e,m,1,,us,,-inf,,\n", "x.csv:2: value or cpu_ghz is not a finite number");
 	CHECK(refs_load("/nonexistent-gapbench", &r, err, sizeof(err)) != 0);
 
 	char cmd[300];
