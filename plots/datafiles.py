@@ -147,13 +147,14 @@ def contract_problems(files, source_root=SOURCE_ROOT):
 
 
 def read_header(path):
-    with open(path, newline="") as f:
+    # bytes that are not UTF-8 show as U+FFFD: a header that does not match, not a traceback
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
         return next(csv.reader(f), [])
 
 
 def has_rows(path):
     """Whether the file holds a row below its header."""
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
         reader = csv.reader(f)
         next(reader, None)
         return any(row for row in reader)

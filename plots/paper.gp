@@ -3,9 +3,12 @@
 # the paper's unit (cycles for cycle rows) and in time where the paper's
 # clock is known. Reads summary.csv.
 #
-#   gnuplot -e "summary='DIR/summary.csv'; out='DIR/plots/paper'" plots/paper.gp
+#   gnuplot -c plots/paper.gp summary=DIR/summary.csv out=DIR/plots/paper
 # Optional: prefix='uls.' keeps the rows of one paper (reference ids start with it);
 # title='...'.
+# Variables come as name=value arguments (gnuplot -c SCRIPT name=value ..., plots/gbresults.py gnuplot()):
+# the next line assigns them by reference, so a value is always data, never code.
+do for [i=1:ARGC] { a = value("ARG".i); p = strstrt(a, "="); eval a[1:p-1]." = value(\"ARG".i."\")[".(p+1).":]" }
 if (!exists("summary")) { print "paper.gp: set summary='DIR/summary.csv'"; exit status 2 }
 if (!exists("out")) { print "paper.gp: set out='PATH' (without extension)"; exit status 2 }
 if (!exists("prefix")) prefix = ""

@@ -15,21 +15,22 @@ The scripts read only the CSV files the harness wrote.
 import csv
 import os
 import shutil
-import subprocess
 import sys
 
 import datafiles
+import gbresults as gb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_SERIES = 8
 
 
+class BadInput(Exception):
+    """A results folder plot.py cannot read: one line, exit 2."""
+
+
 def gnuplot(script, variables):
-    """Run one script with named variables (-e), never positional arguments."""
-    def q(v):
-        return "'" + str(v).replace("'", "''") + "'"
-    assigns = "; ".join(f"{k}={q(v)}" for k, v in variables.items())
-    p = subprocess.run(["gnuplot", "-e", assigns, os.path.join(HERE, script)], capture_output=True, text=True)
+    """Run one script with named variables, passed as data (gbresults.gnuplot), never as code."""
+    p = gb.gnuplot(os.path.join(HERE, script), variables)
     if p.returncode != 0 or p.stderr.strip():
         print(f"plot.py: {script}: {p.stderr.strip()}", file=sys.stderr)
     return p.returncode == 0
@@ -74,6 +75,31 @@ def draw_data_files(folder, rows, out_dir, common, made):
     return ok
 
 
+def read_inputs(folder):
+    """summary.csv's rows and the plots folder, or BadInput saying what is wrong."""
+    path = os.path.join(folder, "summary.csv")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            cols = reader.fieldnames or []
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise BadInput(f"{path}: not a gapbench summary ({e})") from e
+    missing = [c for c in ("case", "mechanism", "variant", "status") if c not in cols]
+    if missing:
+        raise BadInput(f"{path}: not a gapbench summary (no {', '.join(missing)} column)")
+    for r in rows:
+        if None in r or any(v is None for v in r.values()):
+            raise BadInput(f"{path}: row {r.get('case')!r} does not match the header")
+        if not r["case"] or "/" in r["case"] or r["case"] in (".", ".."):
+            raise BadInput(f"{path}: {r['case']!r} is not a case name")
+    out_dir = os.path.join(folder, "plots")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise BadInput(f"{out_dir}: exists and is not a folder")
+    os.makedirs(out_dir, exist_ok=True)
+    return rows, out_dir
+
+
 def main():
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help"):
@@ -85,13 +111,10 @@ def main():
         print("plot.py: gnuplot is not installed (Debian package gnuplot-nox)", file=sys.stderr)
         sys.exit(2)
     try:
-        with open(os.path.join(folder, "summary.csv"), newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
+        rows, out_dir = read_inputs(folder)
+    except (BadInput, OSError) as e:
         print(f"plot.py: {e}", file=sys.stderr)
         sys.exit(2)
-    out_dir = os.path.join(folder, "plots")
-    os.makedirs(out_dir, exist_ok=True)
     by_mech = {}
     for r in rows:
         hist = os.path.join(folder, "hist", r["case"] + ".csv")
@@ -103,11 +126,12 @@ def main():
         for part in range(0, len(cases), MAX_SERIES):
             chunk = cases[part:part + MAX_SERIES]
             suffix = f"-{part // MAX_SERIES + 1}" if len(cases) > MAX_SERIES else ""
-            files = " ".join(h for _, h in chunk)
-            titles = " ".join(c for c, _ in chunk)
+            # case names hold no spaces (the harness keeps [A-Za-z0-9._=-]); the folder may
+            names = " ".join(c for c, _ in chunk)
             for script, kind, what in (("hist.gp", "hist", "latency histogram"), ("cdf.gp", "tail", "latency tail")):
                 out = os.path.join(out_dir, f"{kind}-{mech}{suffix}")
-                ok &= gnuplot(script, dict(common, files=files, titles=titles, out=out, title=f"{mech}: {what}"))
+                ok &= gnuplot(script, dict(common, histdir=os.path.join(folder, "hist") + "/", cases=names, out=out,
+                                           title=f"{mech}: {what}"))
                 made.append(out)
     # cases' own files, drawn as plots/data_files.toml says (never guessed from a header)
     ok &= draw_data_files(folder, rows, out_dir, common, made)

@@ -2,7 +2,10 @@
 # window, t_start_s, app, priority, target_share, measured_share, share_error):
 # each app's measured share per window as a line, its target dashed.
 #
-#   gnuplot -e "file='DIR/data/CASE/utilization.csv'; out='DIR/plots/x'; title='...'" plots/shares.gp
+#   gnuplot -c plots/shares.gp file=DIR/data/CASE/utilization.csv out=DIR/plots/x 'title=...'
+# Variables come as name=value arguments (gnuplot -c SCRIPT name=value ..., plots/gbresults.py gnuplot()):
+# the next line assigns them by reference, so a value is always data, never code.
+do for [i=1:ARGC] { a = value("ARG".i); p = strstrt(a, "="); eval a[1:p-1]." = value(\"ARG".i."\")[".(p+1).":]" }
 if (!exists("file") || !exists("out")) { print "shares.gp: set file='...csv'; out='PATH'"; exit status 2 }
 if (!exists("title")) title = ""
 if (!exists("dir")) dir = ""

@@ -3,7 +3,10 @@
 # steps over the column named in xcol. Without them: every column over the
 # first. (Not x and y: inside `plot`, x is gnuplot's dummy variable.)
 #
-#   gnuplot -e "file='DIR/data/CASE/x.csv'; out='DIR/plots/x'; xcol='t_s'; ycols='a b'; title='...'; xlabel='...'; ylabel='...'" plots/timeseries.gp
+#   gnuplot -c plots/timeseries.gp file=DIR/data/CASE/x.csv out=DIR/plots/x xcol=t_s 'ycols=a b' 'title=...' ...
+# Variables come as name=value arguments (gnuplot -c SCRIPT name=value ..., plots/gbresults.py gnuplot()):
+# the next line assigns them by reference, so a value is always data, never code.
+do for [i=1:ARGC] { a = value("ARG".i); p = strstrt(a, "="); eval a[1:p-1]." = value(\"ARG".i."\")[".(p+1).":]" }
 if (!exists("file") || !exists("out")) { print "timeseries.gp: set file='...csv'; out='PATH'"; exit status 2 }
 if (!exists("title")) title = ""
 if (!exists("xlabel")) xlabel = "time (s)"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""harness history with hostile inputs: no shell or gnuplot code from user strings, one line and
-exit 2 for a malformed results folder, and paths with spaces, quotes and non-ASCII characters work.
+"""harness history and harness plot with hostile inputs: no shell or gnuplot code from user
+strings, one line and exit 2 for a malformed results folder, and paths with spaces, quotes and
+non-ASCII characters work.
 
-usage: test_history_inputs.py HARNESS
+usage: test_tool_inputs.py HARNESS
 """
 import json
 import os
@@ -28,6 +29,56 @@ def check(cond, msg):
 def history(harness, db, *args, cwd=None):
     return subprocess.run([harness, "history", "--db", db, *args], capture_output=True, text=True, cwd=cwd,
                           stdin=subprocess.DEVNULL, timeout=60)
+
+
+def plot(harness, folder, cwd):
+    return subprocess.run([harness, "plot", folder], capture_output=True, text=True, cwd=cwd,
+                          stdin=subprocess.DEVNULL, timeout=120)
+
+
+def check_plot(harness, d, odd):
+    # a folder whose name is gnuplot code, with spaces, quotes and non-ASCII: drawn, and nothing runs
+    evil = os.path.join(d, INJECT + " é")
+    shutil.copytree(odd, evil)
+    p = plot(harness, evil, d)
+    check(not os.path.exists(os.path.join(d, "PWNED")), "a folder name ran as gnuplot code (PWNED exists)")
+    check(p.returncode == 0 and os.path.exists(os.path.join(evil, "plots", "hist-null.png")),
+          f"plot of a folder with quotes and spaces: {p.returncode} {p.stderr.strip()[-300:]}")
+
+    def broken(name, edit):
+        folder = os.path.join(d, "plot-" + name)
+        shutil.copytree(odd, folder)
+        edit(folder)
+        return folder
+
+    def binary(folder):
+        with open(os.path.join(folder, "summary.csv"), "wb") as f:
+            f.write(b"\xff\xfe\x00garbage\x00\n")
+
+    def no_case_column(folder):
+        with open(os.path.join(folder, "summary.csv"), "w") as f:
+            f.write("name,status\nnull,ok\n")
+
+    def plots_is_a_file(folder):
+        shutil.rmtree(os.path.join(folder, "plots"), ignore_errors=True)
+        open(os.path.join(folder, "plots"), "w").close()
+
+    for what, edit in (("a binary summary.csv", binary), ("a summary without a case column", no_case_column),
+                       ("a plots path that is a file", plots_is_a_file)):
+        p = plot(harness, broken(what.replace(" ", "-"), edit), d)
+        lines = p.stderr.strip().splitlines()
+        check(p.returncode == 2 and len(lines) == 1 and "Traceback" not in p.stderr,
+              f"plot with {what}: exit {p.returncode}, stderr {lines[-3:]}")
+
+    # invalid UTF-8 in a data file: refused by its contract check, never a traceback
+    folder = broken("bad-utf8-data", lambda f: None)
+    data = os.path.join(folder, "data", "null")
+    os.makedirs(data, exist_ok=True)
+    with open(os.path.join(data, "intervals.csv"), "wb") as f:
+        f.write(b"interval,end_s,c\xffount,min_ns,max_ns,p99_ns\n0,1.0,5,1,2,2\n")
+    p = plot(harness, folder, d)
+    check(p.returncode in (0, 1) and "Traceback" not in p.stderr and "intervals.csv" in p.stderr,
+          f"plot with invalid UTF-8 in a data file: exit {p.returncode}, {p.stderr.strip()[-200:]!r}")
 
 
 def main():
@@ -79,6 +130,7 @@ def main():
             lines = p.stderr.strip().splitlines()
             check(p.returncode == 2 and len(lines) == 1 and "Traceback" not in p.stderr,
                   f"record with {what}: exit {p.returncode}, stderr {lines[-3:]}")
+        check_plot(harness, d, odd)
     if failures:
         print(f"{len(failures)} check(s) failed", file=sys.stderr)
         sys.exit(1)
