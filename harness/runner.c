@@ -96,6 +96,15 @@ static void set_why(struct child_shared *sh, int rc, const char *why)
 	snprintf(sh->why, sizeof(sh->why), "%s", why[0] ? why : "(no reason given)");
 }
 
+/* mech_abort() in the case process: the reason goes to the parent, the process ends now. */
+static void child_abort(struct mech_ctx *ctx, int rc)
+{
+	struct child_shared *sh = ctx->harness_priv;
+	set_why(sh, rc == BENCH_OK ? BENCH_FAIL : rc, ctx->why);
+	sh->aborted = 1;
+	_exit(0);
+}
+
 /* The case process. Never returns. */
 static void child_main(const struct case_spec *cs, const struct run_env *env, struct child_shared *sh,
 		       int cpu, int peer, const char *data_dir)
@@ -132,7 +141,7 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 		/* what is in effect: peers follow the measuring thread, refused or not */
 		.priority = sh->rt.priority.ok ? (int)cs->set.priority : 0, .mlock = cs->set.mlock && sh->rt.mlock.ok,
 		.timeout_ns = (uint64_t)cs->set.timeout_s * 1000000000u, .tsc = env->tsc,
-		.report = &sh->report, .data_dir = data_dir,
+		.report = &sh->report, .data_dir = data_dir, .abort_case = child_abort, .harness_priv = sh,
 	};
 	struct load_ctx lctx = {
 		.ops = cs->load, .cfg = cs->load_cfg, .cpu = peer, .case_cpu = cpu, .tsc = env->tsc, .report = &sh->load_report,
@@ -407,7 +416,8 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	 * dies now. Orphans that already exited are zombies of ours (we are the
 	 * subreaper): reap those first, so that they do not count as leftovers.
 	 */
-	while (waitpid(-pid, &status, WNOHANG) > 0)
+	int orphan_status;   /* not the case's: its status stays in status */
+	while (waitpid(-pid, &orphan_status, WNOHANG) > 0)
 		;
 	if (kill(-pid, 0) == 0) {
 		r->leftovers_killed = true;
@@ -430,6 +440,9 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	} else if (WIFSIGNALED(status)) {
 		r->status = CS_SIGNAL;
 		snprintf(r->status_text, sizeof(r->status_text), "signal: %d", WTERMSIG(status));
+	} else if (r->sh->aborted) {
+		r->status = r->sh->rc == BENCH_SKIP ? CS_SKIP : CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "%s: %s", r->status == CS_SKIP ? "skip" : "fail", r->sh->why);
 	} else if (WEXITSTATUS(status) != 0 || r->sh->phase != PHASE_DONE) {
 		r->status = CS_FAIL;
 		snprintf(r->status_text, sizeof(r->status_text), "fail: case process exited with %d in %s",

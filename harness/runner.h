@@ -35,6 +35,7 @@ const char *case_phase_name(int phase);
 /* Written by the child, read by the parent. */
 struct child_shared {
 	volatile int phase;            /* enum case_phase reached */
+	volatile int aborted;          /* mech_abort(): rc and why say why, in whatever phase */
 	int rc;                        /* enum bench_rc of the case */
 	char why[512];
 	struct samples s;              /* s.v points just past this struct */

@@ -77,6 +77,9 @@ struct mech_ctx {
 	const char *data_dir;          /* DIR/data/CASE/: the case's own files (time series...),
 					  written outside measure(); created by the harness */
 	char why[256];                 /* reason for SKIP/FAIL */
+	/* the harness's: ends the case process at once with rc and why (mech_abort) */
+	void (*abort_case)(struct mech_ctx *ctx, int rc);
+	void *harness_priv;
 };
 
 struct mechanism_ops {
@@ -99,6 +102,12 @@ struct mechanism_ops {
 int mech_why(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
 /* Same, appending ": strerror(errno)". */
 int mech_why_errno(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
+/*
+ * End the case now, from any thread (a watcher that saw a peer die while the
+ * measuring thread is blocked on it): the case's status is rc with this
+ * reason; teardown does not run, the harness kills what the case left.
+ */
+__attribute__((noreturn)) void mech_abort(struct mech_ctx *ctx, int rc, const char *fmt, ...) BENCH_PRINTF(3, 4);
 
 /*
  * The one formatter behind every "why" buffer (mech_why, load_why, and a

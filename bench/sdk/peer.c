@@ -144,6 +144,54 @@ static void *int_trampoline(void *p)
 	return (void *)(intptr_t)boot.fn(boot.arg);
 }
 
+/* The watcher: sleeps until the peer process ends; an abnormal end before peer_stop() ends the case. */
+static void *watch_peer(void *arg)
+{
+	struct peer *p = arg;
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+	while (poll(&pfd, 1, -1) < 0)   /* a cancellation point: peer_stop() cancels us */
+		if (errno != EINTR)
+			return NULL;
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	/* WNOWAIT: peer_stop() still reaps it */
+	if (waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOWAIT) != 0)
+		return NULL;
+	if (info.si_code == CLD_EXITED && info.si_status == 0)
+		return NULL;   /* it finished its work: the mechanism sees the rest */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	if (info.si_code == CLD_EXITED)
+		mech_abort(p->ctx, BENCH_FAIL, "peer process %d exited with status %d while the case ran", (int)p->pid,
+			   info.si_status);
+	mech_abort(p->ctx, BENCH_FAIL, "peer process %d exited (signal %d) while the case ran", (int)p->pid,
+		   info.si_status);
+}
+
+static void start_watching(struct mech_ctx *ctx, struct peer *p)
+{
+	p->ctx = ctx;
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	if (p->pidfd < 0)
+		return;   /* an old kernel: the case's timeout stays the bound */
+	p->watching = pthread_create(&p->watcher, NULL, watch_peer, p) == 0;
+	if (!p->watching) {
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
+}
+
+static void stop_watching(struct peer *p)
+{
+	if (p->watching) {
+		pthread_cancel(p->watcher);
+		pthread_join(p->watcher, NULL);
+		p->watching = false;
+	}
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+}
+
 int peer_start(struct mech_ctx *ctx, struct peer *p, bool process, int cpu, int (*fn)(void *), void *arg)
 {
 	struct mech_ctx placed = *ctx;
@@ -164,6 +212,9 @@ int peer_start(struct mech_ctx *ctx, struct peer *p, bool process, int cpu, int 
 			free(boot);
 	}
 	p->started = err == 0;
+	p->pidfd = -1;
+	if (p->started && process)
+		start_watching(ctx, p);
 	return err;
 }
 
@@ -182,8 +233,10 @@ int peer_stop(struct peer *p, unsigned timeout_ms)
 	if (!p->started)
 		return 0;
 	p->started = false;
-	if (p->process)
+	if (p->process) {
+		stop_watching(p);   /* from here its end is expected */
 		return peer_process_reap(p->pid, timeout_ms);
+	}
 	void *ret = NULL;
 	if (pthread_join(p->tid, &ret) != 0)
 		return -1;

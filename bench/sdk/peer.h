@@ -35,6 +35,16 @@ struct peer {
 	bool started;
 	pthread_t tid;
 	pid_t pid;
+	/*
+	 * A process peer is watched (pidfd) from a sleeping thread of the case:
+	 * if it dies of a signal or exits non-zero before peer_stop(), the case
+	 * ends at once with "fail: peer process exited (signal 9)" instead of
+	 * waiting for its timeout.
+	 */
+	struct mech_ctx *ctx;
+	int pidfd;
+	bool watching;
+	pthread_t watcher;
 };
 
 /* Start fn(arg) on `cpu` (-1: unpinned) at ctx->priority, as a thread or a forked process. */

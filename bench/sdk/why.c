@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "loadgen.h"
 #include "mechanism.h"
@@ -42,4 +43,15 @@ int load_why(struct load_ctx *ctx, int rc, const char *fmt, ...)
 	bench_vwhy(ctx->why, sizeof(ctx->why), rc, false, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+void mech_abort(struct mech_ctx *ctx, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	bench_vwhy(ctx->why, sizeof(ctx->why), rc, false, fmt, ap);
+	va_end(ap);
+	if (ctx->abort_case)
+		ctx->abort_case(ctx, rc);
+	_exit(1);
 }
