@@ -47,6 +47,8 @@ rc=$?
 "$HARNESS" plot "$out" >/dev/null || echo "nightly: plots failed (is gnuplot installed?)"
 python3 plots/report.py "$out" >/dev/null || echo "nightly: report failed"
 "$HARNESS" history --db "$state/history.sqlite" record "$out"
+# where the series moved over the last 60 nights: steps (with the revision) and slow drifts
+"$HARNESS" history --db "$state/history.sqlite" changes --recent 60 | tee "$out/changes.txt"
 
 # 3. Compare with the last good night.
 if [ -d "$state/last-good" ]; then

@@ -5,21 +5,28 @@ usage: plots/history.py [--db FILE] record DIR
        plots/history.py [--db FILE] list [--suite NAME] [--machine TEXT]
        plots/history.py [--db FILE] show CASE [--suite NAME] [--machine TEXT]
        plots/history.py [--db FILE] plot CASE --out PATH [--suite NAME] [--machine TEXT]
+       plots/history.py [--db FILE] changes [CASE] [--recent N] [--stat p50_ns] [--suite NAME] [--machine TEXT]
 
 The default database is results/history.sqlite (or $GAPBENCH_HISTORY). Runs
 are keyed by git revision, machine (hostname and CPU model) and suite; a
 results folder is recorded once (its meta.json start time and suite hash
 identify it). `plot` writes PATH.csv and draws PATH.png/.svg with gnuplot.
+`changes` finds where a case's series moved (plots/changepoints.py): steps,
+with the run and git revision where they happened and the means on each
+side, told apart from slow drift (a trend per stretch between steps); with
+no CASE, every case of the last N runs (what the nightly report lists).
 """
 import argparse
 import csv
 import json
 import os
 import sqlite3
+import statistics
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import changepoints  # noqa: E402
 import gbresults as gb  # noqa: E402
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -159,15 +166,60 @@ def plot(db, args):
     print(f"history: {len(rows)} runs of {args.case} in {args.out}.png and .svg")
 
 
+STATS = ("p50_ns", "p90_ns", "p99_ns", "mean_ns", "max_ns")
+
+
+def changes_of(db, args, case):
+    """Lines describing the steps and trends of one case's ok series, [] when it has too few runs."""
+    w, params = where(args, "c.name = ? AND c.status = 'ok'")
+    rows = db.execute(f"SELECT r.id, r.started, r.git_revision, c.{args.stat} FROM cases c JOIN runs r ON r.id = "
+                      "c.run_id" + w + " ORDER BY r.started", params + [case]).fetchall()
+    rows = [r for r in rows if r[3] is not None][-args.recent:]
+    if len(rows) < 6:
+        return []
+    x = [float(r[3]) for r in rows]
+    res = changepoints.analyse(x)
+    out = []
+    for t in res["steps"]:
+        before = statistics.mean(x[max(0, t - 5):t])
+        after = statistics.mean(x[t:t + 5])
+        out.append(f"{case}: step at run {rows[t][0]} ({rows[t][1]}, {rows[t][2]}): {args.stat} "
+                   f"{before:.0f} -> {after:.0f} ({100 * (after - before) / before:+.1f}%)")
+    for lo, hi, slope, p in res["segments"]:
+        if p < res["trend_alpha"] and hi - lo >= 6:
+            level = statistics.median(x[lo:hi])
+            out.append(f"{case}: drift over runs {rows[lo][0]}..{rows[hi - 1][0]}: {slope:+.1f} per run "
+                       f"({100 * slope / level:+.2f}% per run, Mann-Kendall p = {p:.2g})")
+    return out
+
+
+def changes(db, args):
+    if args.case:
+        cases = [args.case]
+    else:
+        w, params = where(args)
+        cases = [r[0] for r in db.execute("SELECT DISTINCT c.name FROM cases c JOIN runs r ON r.id = c.run_id"
+                                          + w + " ORDER BY c.name", params)]
+    lines = []
+    for case in cases:
+        lines += changes_of(db, args, case)
+    print("\n".join(lines) if lines else f"history: no step or drift in the last {args.recent} runs"
+          f"{' of ' + args.case if args.case else ''} ({args.stat})")
+
+
 def main():
     ap = argparse.ArgumentParser(description="gapbench results history (SQLite)")
     ap.add_argument("--db", default=os.environ.get("GAPBENCH_HISTORY", "results/history.sqlite"))
     sub = ap.add_subparsers(dest="cmd", required=True)
     rec = sub.add_parser("record", help="record a results folder")
     rec.add_argument("dir")
-    for name in ("list", "show", "plot"):
+    for name in ("list", "show", "plot", "changes"):
         s = sub.add_parser(name)
-        if name != "list":
+        if name == "changes":
+            s.add_argument("case", nargs="?")
+            s.add_argument("--recent", type=int, default=60, help="the last N runs (default 60)")
+            s.add_argument("--stat", choices=STATS, default="p50_ns")
+        elif name != "list":
             s.add_argument("case")
         if name == "plot":
             s.add_argument("--out", required=True, help="output path without extension")
@@ -177,7 +229,8 @@ def main():
     try:
         db = connect(args.db)
         {"record": lambda: record(db, args.dir), "list": lambda: list_runs(db, args),
-         "show": lambda: show(db, args), "plot": lambda: plot(db, args)}[args.cmd]()
+         "show": lambda: show(db, args), "plot": lambda: plot(db, args),
+         "changes": lambda: changes(db, args)}[args.cmd]()
     except (OSError, KeyError, ValueError, sqlite3.Error, BadInput) as e:
         print(f"history: {e}", file=sys.stderr)
         sys.exit(2)
