@@ -5,7 +5,7 @@
 #
 # Environment:
 #   GAPBENCH_NIGHTLY_DIR  state folder: runs/, history.sqlite, last-good (default /var/lib/gapbench)
-#   SUITE                 suite to run (default bench/suites/default.toml)
+#   SUITE                 suite to run (default bench/suites/papers.toml: baselines and every paper)
 #   PUBLISH_DIR           if set, the report and plots are copied to PUBLISH_DIR/latest/
 #   STRICT=1              a machine that is not quiet or not configured fails the night (exit 3)
 #   COMPARE_ARGS          extra arguments for harness compare (e.g. "--effect 0.05")
@@ -15,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 state=${GAPBENCH_NIGHTLY_DIR:-/var/lib/gapbench}
-suite=${SUITE:-bench/suites/default.toml}
+suite=${SUITE:-bench/suites/papers.toml}
 mkdir -p "$state/runs" || exit 2
 
 # 1. Is the machine quiet and configured? Every finding is printed; STRICT decides.

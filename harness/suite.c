@@ -525,8 +525,10 @@ static int parse_suite_table(struct ctx *c, const struct tval *t, struct suite *
 	for (size_t i = 0; i < t->count; i++) {
 		const struct tval *v = &t->items[i];
 		bool is_name = strcmp(v->key, "name") == 0;
+		if (strcmp(v->key, "include") == 0)
+			continue;   /* suite_load's */
 		if (!is_name && strcmp(v->key, "description") != 0)
-			return fail(c, v->line, v->key, "unknown key in [suite] (known: name, description)");
+			return fail(c, v->line, v->key, "unknown key in [suite] (known: name, description, include)");
 		if (v->type != TV_STRING)
 			return fail(c, v->line, v->key, "expected string, got %s", tval_type_name(v->type));
 		if (is_name) {
@@ -567,7 +569,72 @@ static int check_references(struct ctx *c, struct suite *s)
 	return 0;
 }
 
-int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
+static int load(const char *path, struct suite *s, char *err, size_t err_len, unsigned depth);
+
+/* The suites named by [suite] include = [...], paths relative to the including file: their cases, as they stand. */
+static int load_includes(struct ctx *c, const struct tval *suite_tbl, struct suite *s, unsigned depth, SHA2_CTX *hash)
+{
+	const struct tval *inc = tval_get(suite_tbl, "include");
+	if (!inc)
+		return 0;
+	if (inc->type != TV_ARRAY)
+		return fail(c, inc->line, "include", "expected a list of suite files, got %s", tval_type_name(inc->type));
+	if (depth >= SUITE_MAX_INCLUDE_DEPTH)
+		return fail(c, inc->line, "include", "suites included more than %d deep (an include cycle?)",
+			    SUITE_MAX_INCLUDE_DEPTH);
+	for (size_t i = 0; i < inc->count; i++) {
+		const struct tval *v = &inc->items[i];
+		/* "FILE", or { file = "FILE", prefix = "P." } to keep case names apart */
+		const struct tval *file = v->type == TV_TABLE ? tval_get(v, "file") : v;
+		const struct tval *prefix = v->type == TV_TABLE ? tval_get(v, "prefix") : NULL;
+		if (!file || file->type != TV_STRING || !file->u.s[0])
+			return fail(c, v->line, "include", "expected a suite file name, or { file = \"...\", prefix = \"...\" }");
+		if (v->type == TV_TABLE && v->count != (prefix ? 2u : 1u))
+			return fail(c, v->line, "include", "an include table has the keys file and prefix");
+		if (prefix && (prefix->type != TV_STRING || strlen(prefix->u.s) > 32 || has_control(prefix->u.s)))
+			return fail(c, prefix->line, "include", "prefix: a short string");
+		char path[1024];
+		const char *slash = strrchr(c->path, '/');
+		if (file->u.s[0] == '/' || !slash)
+			snprintf(path, sizeof(path), "%s", file->u.s);
+		else
+			snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - c->path), c->path, file->u.s);
+		struct suite sub;
+		/* an error inside the included suite names its own file and line */
+		if (load(path, &sub, c->err, c->err_len, depth + 1) != 0)
+			return -1;
+		SHA256Update(hash, (const uint8_t *)sub.sha256_hex, strlen(sub.sha256_hex));
+		int rc = 0;
+		for (size_t k = 0; k < sub.n_cases; k++) {
+			struct case_spec *cs = &sub.cases[k];
+			if (prefix) {
+				char named[sizeof(cs->name)];
+				int w = snprintf(named, sizeof(named), "%s%s", prefix->u.s, cs->name);
+				if (w < 0 || (size_t)w >= sizeof(named)) {
+					rc = fail(c, prefix->line, "include", "prefix makes case '%s' too long", cs->name);
+					break;
+				}
+				sanitize_name(named);
+				memcpy(cs->name, named, sizeof(named));
+			}
+			for (size_t j = 0; j < s->n_cases && !rc; j++)
+				if (strcmp(s->cases[j].name, cs->name) == 0)
+					rc = fail(c, v->line, "include", "case '%s' of %s is already in the suite", cs->name, path);
+			if (!rc && push_case(c, s, cs) == 0) {
+				cs->mech_cfg = cs->load_cfg = NULL;   /* moved */
+				continue;
+			}
+			rc = -1;
+			break;
+		}
+		suite_free(&sub);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+static int load(const char *path, struct suite *s, char *err, size_t err_len, unsigned depth)
 {
 	memset(s, 0, sizeof(*s));
 	struct ctx c = { .path = path, .err = err, .err_len = err_len };
@@ -580,10 +647,10 @@ int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
 	char perr[512];
 	int pline;
 	struct tval *root = tval_parse_text(text, text_len, path, perr, sizeof(perr), &pline);
-	/* the hash of exactly what was parsed */
-	char hex[SHA256_DIGEST_STRING_LENGTH];
-	if (SHA256Data((const uint8_t *)text, text_len, hex))
-		snprintf(s->sha256_hex, sizeof(s->sha256_hex), "%s", hex);
+	/* the hash of exactly what was parsed, and of every suite it includes */
+	SHA2_CTX hash;
+	SHA256Init(&hash);
+	SHA256Update(&hash, (const uint8_t *)text, text_len);
 	free(text);
 	if (!root) {
 		if (pline)
@@ -601,13 +668,17 @@ int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
 	}
 	if (!rc)
 		rc = parse_suite_table(&c, tval_get(root, "suite"), s);
+	if (!rc)
+		rc = load_includes(&c, tval_get(root, "suite"), s, depth, &hash);
 	struct case_settings defaults;
 	if (!rc)
 		rc = load_defaults(&c, tval_get(root, "defaults"), &defaults);
 	const struct tval *cases = tval_get(root, "case");
-	if (!rc && (!cases || cases->type != TV_ARRAY || cases->count == 0))
-		rc = fail(&c, cases ? cases->line : 1, "case", "a suite needs at least one [[case]]");
-	for (size_t i = 0; !rc && i < cases->count; i++)
+	if (!rc && cases && cases->type != TV_ARRAY)
+		rc = fail(&c, cases->line, "case", "expected [[case]] tables");
+	if (!rc && !cases && s->n_cases == 0)
+		rc = fail(&c, 1, "case", "a suite needs at least one [[case]] (or an include)");
+	for (size_t i = 0; !rc && cases && i < cases->count; i++)
 		rc = parse_case(&c, s, &cases->items[i], &defaults);
 	if (!rc)
 		rc = check_references(&c, s);
@@ -618,10 +689,18 @@ int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
 		if (dot)
 			*dot = '\0';
 	}
+	char hex[SHA256_DIGEST_STRING_LENGTH];
+	SHA256End(&hash, hex);
+	snprintf(s->sha256_hex, sizeof(s->sha256_hex), "%s", hex);
 	tval_free(root);
 	if (rc)
 		suite_free(s);
 	return rc;
+}
+
+int suite_load(const char *path, struct suite *s, char *err, size_t err_len)
+{
+	return load(path, s, err, err_len, 0);
 }
 
 void suite_free(struct suite *s)

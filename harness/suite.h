@@ -17,6 +17,8 @@
 
 /* More cases than this in one suite is a mistake in a sweep, not a plan. */
 #define SUITE_MAX_CASES 10000
+/* [suite] include = [...] nests at most this deep. */
+#define SUITE_MAX_INCLUDE_DEPTH 8
 /* A duration_s case's timeout must leave this much for setup and teardown. */
 #define SUITE_DURATION_SLACK_S 10
 /* More samples than this are streamed (80 MB of raw values), not kept. */

@@ -123,6 +123,54 @@ static void test_bad(void)
 	CHECK(strstr(err, "/nonexistent/gapbench.toml: No such file or directory") != NULL);
 }
 
+/* include = [...]: the included suites' cases as they stand, then the suite's own; mistakes named. */
+static void test_include(void)
+{
+	write_suite("inc_a.toml", "[defaults]\nsamples = 7\n[[case]]\nname = \"a\"\nmechanism = \"null\"\n");
+	write_suite("inc_b.toml", "[suite]\ninclude = [\"inc_a.toml\"]\n[[case]]\nname = \"b\"\nmechanism = \"null\"\n");
+	const char *top = write_suite("inc_top.toml", "[suite]\nname = \"top\"\ninclude = [\"inc_b.toml\"]\n"
+						      "[defaults]\nsamples = 9\n[[case]]\nname = \"c\"\nmechanism = \"null\"\n");
+	struct suite s;
+	char err[1024] = "";
+	int rc = suite_load(top, &s, err, sizeof(err));
+	CHECK_MSG(rc == 0, "%s", err);
+	if (rc == 0) {
+		CHECK_EQ_U64(s.n_cases, 3);
+		CHECK(strcmp(s.cases[0].name, "a") == 0 && s.cases[0].set.samples == 7);   /* its own defaults */
+		CHECK(strcmp(s.cases[1].name, "b") == 0 && s.cases[1].set.samples == 10000);
+		CHECK(strcmp(s.cases[2].name, "c") == 0 && s.cases[2].set.samples == 9);
+		CHECK(strcmp(s.name, "top") == 0);
+		char first[65];
+		snprintf(first, sizeof(first), "%s", s.sha256_hex);
+		suite_free(&s);
+		/* the hash covers what it includes */
+		write_suite("inc_a.toml", "[defaults]\nsamples = 8\n[[case]]\nname = \"a\"\nmechanism = \"null\"\n");
+		CHECK(suite_load(top, &s, err, sizeof(err)) == 0);
+		CHECK(strcmp(first, s.sha256_hex) != 0);
+		suite_free(&s);
+	}
+	/* a prefix keeps two suites' case names apart */
+	const char *pre = write_suite("inc_pre.toml", "[suite]\ninclude = [\"inc_a.toml\", { file = \"inc_a.toml\", prefix = \"x.\" }]\n");
+	rc = suite_load(pre, &s, err, sizeof(err));
+	CHECK_MSG(rc == 0, "%s", err);
+	if (rc == 0) {
+		CHECK_EQ_U64(s.n_cases, 2);
+		CHECK(strcmp(s.cases[1].name, "x.a") == 0);
+		suite_free(&s);
+	}
+	struct { const char *file, *text, *want; } inc_bad[] = {
+		{ "inc_loop.toml", "[suite]\ninclude = [\"inc_loop.toml\"]\n", "included more than 8 deep" },
+		{ "inc_dup.toml", "[suite]\ninclude = [\"inc_a.toml\", \"inc_a.toml\"]\n", "inc_dup.toml:2: key 'include': case 'a' of" },
+		{ "inc_missing.toml", "[suite]\ninclude = [\"nope.toml\"]\n", "nope.toml: No such file or directory" },
+		{ "inc_type.toml", "[suite]\ninclude = \"inc_a.toml\"\n", "inc_type.toml:2: key 'include': expected a list" },
+	};
+	for (size_t i = 0; i < sizeof(inc_bad) / sizeof(inc_bad[0]); i++) {
+		const char *p = write_suite(inc_bad[i].file, inc_bad[i].text);
+		CHECK(suite_load(p, &s, err, sizeof(err)) != 0);
+		CHECK_MSG(strstr(err, inc_bad[i].want) != NULL, "%s: got \"%s\"", inc_bad[i].file, err);
+	}
+}
+
 /* A description is kept whole, however long. */
 static void test_long_description(void)
 {
@@ -198,6 +246,7 @@ int main(void)
 	test_bad();
 	test_not_files();
 	test_long_description();
+	test_include();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
