@@ -157,7 +157,9 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 		rc = ex.probe(&ctx);
 	if (rc == BENCH_OK && cs->load) {
 		sh->phase = PHASE_LOAD_START;
-		if (cs->load->probe)
+		if (cs->load->priv_size && !(lctx.priv = calloc(1, cs->load->priv_size)))
+			rc = load_why(&lctx, BENCH_FAIL, "cannot allocate %zu bytes of load state", cs->load->priv_size);
+		if (rc == BENCH_OK && cs->load->probe)
 			rc = cs->load->probe(&lctx);
 		if (rc == BENCH_OK)
 			rc = cs->load->start(&lctx);
@@ -202,6 +204,7 @@ static void child_main(const struct case_spec *cs, const struct run_env *env, st
 			rc = BENCH_FAIL;
 			snprintf(ctx.why, sizeof(ctx.why), "load %.40s: %.200s", cs->load->name, lctx.why);
 		}
+		free(lctx.priv);
 	}
 	rtenv_release(&sh->rt);
 	if (rc != BENCH_OK)

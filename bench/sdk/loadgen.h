@@ -4,16 +4,21 @@
  * and reports the load actually achieved (not the one requested) into
  * ctx->report. Loads run in their own processes, in the case's process group,
  * so the harness can always kill them.
+ *
+ * State lives in ctx->priv: the harness allocates priv_size zeroed bytes
+ * before probe() and frees them after stop(). No file-scope state. A load's
+ * processes forked in start() get their own copy of it (private memory):
+ * what they share with the case process goes in peer_shared_alloc() memory.
  */
 #pragma once
 #include "mechanism.h"
 
-#define LOADGEN_ABI_VERSION 1
+#define LOADGEN_ABI_VERSION 2   /* 2: priv_size */
 
 struct load_ctx {
 	const struct loadgen_ops *ops;
 	void *cfg;
-	void *priv;
+	void *priv;              /* ops->priv_size zeroed bytes: the load's own state */
 	int cpu;                 /* the case's peer CPU: where loads go by default */
 	int case_cpu;            /* the case's measuring CPU */
 	const struct tsc_info *tsc;
@@ -28,6 +33,7 @@ struct loadgen_ops {
 	const char *help;
 	const struct opt_desc *opts;
 	size_t cfg_size;
+	size_t priv_size;        /* ctx->priv */
 	int (*probe)(struct load_ctx *ctx);
 	int (*start)(struct load_ctx *ctx);
 	int (*stop)(struct load_ctx *ctx);

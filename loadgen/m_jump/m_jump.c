@@ -48,14 +48,14 @@ struct mj_shared {
 	_Alignas(64) _Atomic uint64_t columns;
 };
 
-static struct {
+struct mj_state {
 	struct mj_shared *sh;
 	pid_t pid;
 	bool running;
 	struct timespec t0;
 	uint64_t columns0;
 	int cpu;
-} mj;
+};
 
 /* The child: map and touch the array, then columns until told to stop. */
 static int mj_child(void *arg)
@@ -88,36 +88,36 @@ static double elapsed_s(const struct timespec *t0)
 static int mj_start(struct load_ctx *ctx)
 {
 	const struct mj_cfg *cfg = ctx->cfg;
-	memset(&mj, 0, sizeof(mj));
+	struct mj_state *mj = ctx->priv;
 	struct mjump_shape shape = { .size_bytes = (uint64_t)cfg->size_kb << 10, .line_bytes = (uint64_t)cfg->line_bytes,
 				     .jump_bytes = (uint64_t)cfg->jump_bytes };
 	const char *problem = mjump_shape_problem(&shape);
 	if (problem)
 		return load_why(ctx, BENCH_FAIL, "m_jump shape: %s", problem);
-	mj.sh = peer_shared_alloc(sizeof(*mj.sh));
-	if (!mj.sh)
+	mj->sh = peer_shared_alloc(sizeof(*mj->sh));
+	if (!mj->sh)
 		return load_why(ctx, BENCH_FAIL, "cannot map shared memory: %s", strerror(errno));
-	mj.sh->shape = shape;
-	mj.cpu = cfg->cpu == MJ_CPU_CASE ? ctx->case_cpu : cfg->cpu == MJ_CPU_PEER ? ctx->cpu : (int)cfg->cpu;
-	struct mech_ctx peer = { .peer_cpu = mj.cpu, .priority = 0 };
-	int err = peer_process_start(&peer, &mj.pid, mj_child, mj.sh);
+	mj->sh->shape = shape;
+	mj->cpu = cfg->cpu == MJ_CPU_CASE ? ctx->case_cpu : cfg->cpu == MJ_CPU_PEER ? ctx->cpu : (int)cfg->cpu;
+	struct mech_ctx peer = { .peer_cpu = mj->cpu, .priority = 0 };
+	int err = peer_process_start(&peer, &mj->pid, mj_child, mj->sh);
 	if (err)
-		return load_why(ctx, BENCH_FAIL, "cannot start m_jump on CPU %d: %s", mj.cpu, strerror(err));
-	mj.running = true;
-	if (setpriority(PRIO_PROCESS, (id_t)mj.pid, (int)cfg->nice) != 0)
+		return load_why(ctx, BENCH_FAIL, "cannot start m_jump on CPU %d: %s", mj->cpu, strerror(err));
+	mj->running = true;
+	if (setpriority(PRIO_PROCESS, (id_t)mj->pid, (int)cfg->nice) != 0)
 		report_kv(ctx->report, "nice", "not set: %s", strerror(errno));
 	/* steady once the array is touched and the first columns ran */
-	for (int tries = 0; atomic_load(&mj.sh->started) == 0 || atomic_load(&mj.sh->columns) == 0; tries++) {
-		if (atomic_load(&mj.sh->started) < 0)
+	for (int tries = 0; atomic_load(&mj->sh->started) == 0 || atomic_load(&mj->sh->columns) == 0; tries++) {
+		if (atomic_load(&mj->sh->started) < 0)
 			return load_why(ctx, BENCH_FAIL, "m_jump could not map its %llu-byte array",
 					(unsigned long long)shape.size_bytes);
 		if (tries > PEER_READY_TIMEOUT_MS)
 			return load_why(ctx, BENCH_FAIL, "m_jump did not start within %d ms", PEER_READY_TIMEOUT_MS);
 		usleep(1000);
 	}
-	mj.columns0 = atomic_load(&mj.sh->columns);
-	clock_gettime(CLOCK_MONOTONIC, &mj.t0);
-	report_int(ctx->report, "cpu", mj.cpu, "");
+	mj->columns0 = atomic_load(&mj->sh->columns);
+	clock_gettime(CLOCK_MONOTONIC, &mj->t0);
+	report_int(ctx->report, "cpu", mj->cpu, "");
 	report_int(ctx->report, "array_bytes", (int64_t)shape.size_bytes, "bytes");
 	report_int(ctx->report, "line_bytes", (int64_t)shape.line_bytes, "bytes");
 	report_int(ctx->report, "jump_bytes", (int64_t)shape.jump_bytes, "bytes");
@@ -126,25 +126,26 @@ static int mj_start(struct load_ctx *ctx)
 
 static int mj_stop(struct load_ctx *ctx)
 {
-	if (!mj.sh)
+	struct mj_state *mj = ctx->priv;
+	if (!mj->sh)
 		return BENCH_OK;
 	int rc = BENCH_OK;
-	if (mj.running) {
-		double wall_s = elapsed_s(&mj.t0);
-		uint64_t columns = atomic_load(&mj.sh->columns) - mj.columns0;
-		atomic_store(&mj.sh->stop, 1);
-		if (peer_process_reap(mj.pid, PEER_REAP_TIMEOUT_MS) != 0)
+	if (mj->running) {
+		double wall_s = elapsed_s(&mj->t0);
+		uint64_t columns = atomic_load(&mj->sh->columns) - mj->columns0;
+		atomic_store(&mj->sh->stop, 1);
+		if (peer_process_reap(mj->pid, PEER_REAP_TIMEOUT_MS) != 0)
 			rc = load_why(ctx, BENCH_FAIL, "m_jump did not exit cleanly");
-		const struct mjump_shape *s = &mj.sh->shape;
+		const struct mjump_shape *s = &mj->sh->shape;
 		double passes = (double)columns / (double)mjump_columns_per_pass(s);
 		report_real(ctx->report, "wall_s", wall_s, "s");
 		report_real(ctx->report, "passes_per_s", wall_s > 0 ? passes / wall_s : 0.0, "passes/s");
 		report_real(ctx->report, "writes_per_s",
 			    wall_s > 0 ? passes * (double)mjump_writes_per_pass(s) / wall_s : 0.0, "writes/s");
 	}
-	peer_shared_free(mj.sh, sizeof(*mj.sh));
-	mj.sh = NULL;
-	mj.running = false;
+	peer_shared_free(mj->sh, sizeof(*mj->sh));
+	mj->sh = NULL;
+	mj->running = false;
 	return rc;
 }
 
@@ -154,6 +155,7 @@ static const struct loadgen_ops mj_ops = {
 	.help = "vLibOS m_jump memory-bus stressor on one host CPU (6 MB array, a write every 64 B, 8 KB jumps)",
 	.opts = mj_opts,
 	.cfg_size = sizeof(struct mj_cfg),
+	.priv_size = sizeof(struct mj_state),
 	.start = mj_start,
 	.stop = mj_stop,
 };

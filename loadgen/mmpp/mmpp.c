@@ -54,11 +54,11 @@ struct mmpp_shared {
 	struct mmpp_burst kept[MMPP_KEPT_BURSTS];
 };
 
-static struct {
+struct mmpp_state {
 	struct mmpp_shared *sh;
 	pid_t pid;
 	struct timespec t0;
-} mmpp_state;
+};
 
 static uint64_t mono_ns(void)
 {
@@ -142,12 +142,12 @@ static int disturbance_main(void *arg)
 static int mmpp_start(struct load_ctx *ctx)
 {
 	const struct mmpp_cfg *cfg = ctx->cfg;
+	struct mmpp_state *st = ctx->priv;
 	struct mmpp_shared *sh = peer_shared_alloc(sizeof(*sh));
 
-	memset(&mmpp_state, 0, sizeof(mmpp_state));
 	if (!sh)
 		return load_why(ctx, BENCH_FAIL, "cannot map shared memory: %s", strerror(errno));
-	mmpp_state.sh = sh;
+	st->sh = sh;
 	sh->params = (struct mmpp_params){
 		.quiet_mean_us = (uint64_t)cfg->quiet_ms * 1000u, .burst_mean_us = (uint64_t)cfg->burst_ms * 1000u,
 		.quiet_rate_mhz = (uint64_t)cfg->quiet_rate_hz * 1000u, .burst_rate_mhz = (uint64_t)cfg->burst_rate_hz * 1000u,
@@ -156,7 +156,7 @@ static int mmpp_start(struct load_ctx *ctx)
 	sh->job_ns = (uint64_t)cfg->job_us * 1000u;
 	int cpu = cfg->cpu == MMPP_CPU_CASE ? ctx->case_cpu : cfg->cpu == MMPP_CPU_PEER ? ctx->cpu : (int)cfg->cpu;
 	struct mech_ctx pctx = { .peer_cpu = cpu, .priority = (int)cfg->priority, .mlock = true };
-	int err = peer_process_start(&pctx, &mmpp_state.pid, disturbance_main, sh);
+	int err = peer_process_start(&pctx, &st->pid, disturbance_main, sh);
 	if (err)
 		return load_why(ctx, BENCH_FAIL, "cannot start the disturbance on CPU %d: %s", cpu, strerror(err));
 	for (int ms = 0; !atomic_load(&sh->started); ms++) {
@@ -166,7 +166,7 @@ static int mmpp_start(struct load_ctx *ctx)
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &mmpp_state.t0);
+	clock_gettime(CLOCK_MONOTONIC, &st->t0);
 	double load = (double)cfg->burst_rate_hz * (double)cfg->job_us / 1e6;
 	report_kv(ctx->report, "schedule", "quiet mean %lld ms, burst mean %lld ms (paper 10000 / 3000 ms: x%.3g), "
 		  "jobs of %lld us at %lld/s in bursts (%.0f%% of a CPU), %lld/s between, seed %lld",
@@ -199,16 +199,17 @@ static void report_bursts(struct load_ctx *ctx, const struct mmpp_shared *sh, ui
 
 static int mmpp_stop(struct load_ctx *ctx)
 {
-	struct mmpp_shared *sh = mmpp_state.sh;
+	struct mmpp_state *st = ctx->priv;
+	struct mmpp_shared *sh = st->sh;
 
 	if (!sh)
 		return BENCH_OK;
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double wall_s = (double)(t1.tv_sec - mmpp_state.t0.tv_sec) + (double)(t1.tv_nsec - mmpp_state.t0.tv_nsec) / 1e9;
+	double wall_s = (double)(t1.tv_sec - st->t0.tv_sec) + (double)(t1.tv_nsec - st->t0.tv_nsec) / 1e9;
 	atomic_store(&sh->stop, 1);
 	int rc = BENCH_OK;
-	if (peer_process_reap(mmpp_state.pid, PEER_REAP_TIMEOUT_MS) != 0)
+	if (peer_process_reap(st->pid, PEER_REAP_TIMEOUT_MS) != 0)
 		rc = load_why(ctx, BENCH_FAIL, "the disturbance did not exit cleanly");
 	uint64_t bursts = atomic_load(&sh->bursts), burst_ns = atomic_load(&sh->burst_ns);
 	double busy_s = (double)atomic_load(&sh->busy_ns) / 1e9;
@@ -224,7 +225,7 @@ static int mmpp_stop(struct load_ctx *ctx)
 	report_real(ctx->report, "max_late_ms", (double)atomic_load(&sh->max_late_ns) / 1e6, "ms");
 	report_bursts(ctx, sh, bursts);
 	peer_shared_free(sh, sizeof(*sh));
-	mmpp_state.sh = NULL;
+	st->sh = NULL;
 	return rc;
 }
 
@@ -234,6 +235,7 @@ static const struct loadgen_ops mmpp_ops = {
 	.help = "CPU bursts as a two-state Markov-modulated Poisson process, seeded (the ULS/SafeX disturbance)",
 	.opts = mmpp_opts,
 	.cfg_size = sizeof(struct mmpp_cfg),
+	.priv_size = sizeof(struct mmpp_state),
 	.start = mmpp_start,
 	.stop = mmpp_stop,
 };

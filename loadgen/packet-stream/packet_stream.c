@@ -70,13 +70,19 @@ struct ps_shared {
 	int64_t start_ns, end_ns;
 };
 
-static struct {
+/*
+ * The load's state, in ctx->priv. The sender process works on its own copy
+ * from the fork (its buffers and destinations included); only *sh is shared.
+ */
+struct ps_state {
 	struct ps_shared *sh;
 	struct ps_cfg cfg;
 	pid_t sender;
 	int net;             /* enum ps_net */
 	char why[160];       /* why not veth */
-} ps;
+	struct sockaddr_in dst[PS_MAX_STREAMS];             /* the sender's, stream i to port + i */
+	unsigned char payload[PS_BURST][PS_MAX_SIZE];       /* the sender's buffers, filled before sending */
+};
 
 static int64_t now_ns(void)
 {
@@ -92,22 +98,21 @@ static void sleep_until(int64_t t_ns)
 		;
 }
 
-static unsigned char g_payload[PS_BURST][PS_MAX_SIZE];   /* the sender's buffers, filled before sending */
-
-static void send_loop(struct ps_shared *sh, int fd, const struct sockaddr_in *dst)
+static void send_loop(struct ps_state *ps, int fd)
 {
-	const uint64_t streams = (uint64_t)ps.cfg.streams, total_rate = (uint64_t)ps.cfg.rate * streams;
-	const uint64_t late_ns = (uint64_t)ps.cfg.late_us * 1000;
+	struct ps_shared *sh = ps->sh;
+	const uint64_t streams = (uint64_t)ps->cfg.streams, total_rate = (uint64_t)ps->cfg.rate * streams;
+	const uint64_t late_ns = (uint64_t)ps->cfg.late_us * 1000;
 	struct mmsghdr msgs[PS_BURST];
 	struct iovec iov[PS_BURST];
 	uint64_t k = 0;
 
 	memset(msgs, 0, sizeof(msgs));
 	for (int j = 0; j < PS_BURST; j++) {
-		iov[j] = (struct iovec){ .iov_base = g_payload[j], .iov_len = (size_t)ps.cfg.size };
+		iov[j] = (struct iovec){ .iov_base = ps->payload[j], .iov_len = (size_t)ps->cfg.size };
 		msgs[j].msg_hdr.msg_iov = &iov[j];
 		msgs[j].msg_hdr.msg_iovlen = 1;
-		msgs[j].msg_hdr.msg_namelen = sizeof(dst[0]);
+		msgs[j].msg_hdr.msg_namelen = sizeof(ps->dst[0]);
 	}
 	sh->start_ns = now_ns();
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
@@ -121,8 +126,8 @@ static void send_loop(struct ps_shared *sh, int fd, const struct sockaddr_in *ds
 			for (unsigned j = 0; j < n; j++) {
 				struct ps_packet p = { .send_tsc = tsc_start(), .seq = (uint32_t)(k + j),
 						       .stream = ps_stream_of(k + j, (unsigned)streams) };
-				memcpy(g_payload[j], &p, sizeof(p));
-				msgs[j].msg_hdr.msg_name = (void *)&dst[p.stream];
+				memcpy(ps->payload[j], &p, sizeof(p));
+				msgs[j].msg_hdr.msg_name = &ps->dst[p.stream];
 			}
 			int r = sendmmsg(fd, msgs, n, 0);
 			if (r < 0) {
@@ -143,10 +148,11 @@ static void send_loop(struct ps_shared *sh, int fd, const struct sockaddr_in *ds
 
 static int sender_main(void *arg)
 {
-	struct ps_shared *sh = arg;
-	const char *dst_addr = ps.net == PS_NET_VETH ? PS_RECEIVER_ADDR : "127.0.0.1";
+	struct ps_state *ps = arg;
+	struct ps_shared *sh = ps->sh;
+	const char *dst_addr = ps->net == PS_NET_VETH ? PS_RECEIVER_ADDR : "127.0.0.1";
 
-	if (ps.net == PS_NET_VETH) {
+	if (ps->net == PS_NET_VETH) {
 		if (unshare(CLONE_NEWNET) != 0 || ps_loopback_up() != 0) {
 			atomic_store(&sh->failed, errno ? errno : EIO);
 			return 1;
@@ -165,36 +171,35 @@ static int sender_main(void *arg)
 		atomic_store(&sh->failed, errno);
 		return 1;
 	}
-	static struct sockaddr_in dst[PS_MAX_STREAMS];
-	for (int i = 0; i < ps.cfg.streams; i++) {
-		dst[i] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)(ps.cfg.port + i)) };
-		inet_pton(AF_INET, dst_addr, &dst[i].sin_addr);
+	for (int i = 0; i < ps->cfg.streams; i++) {
+		ps->dst[i] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)(ps->cfg.port + i)) };
+		inet_pton(AF_INET, dst_addr, &ps->dst[i].sin_addr);
 	}
 	atomic_store(&sh->ready, 1);
-	send_loop(sh, fd, dst);
+	send_loop(ps, fd);
 	close(fd);
 	return 0;
 }
 
 /* Put the case process in its own network namespace and pick the network. */
-static void choose_network(void)
+static void choose_network(struct ps_state *ps)
 {
-	ps.net = PS_NET_LOOPBACK_HOST;
+	ps->net = PS_NET_LOOPBACK_HOST;
 	if (unshare(CLONE_NEWNET) != 0) {
-		snprintf(ps.why, sizeof(ps.why), "unshare(CLONE_NEWNET): %s; host loopback", strerror(errno));
+		snprintf(ps->why, sizeof(ps->why), "unshare(CLONE_NEWNET): %s; host loopback", strerror(errno));
 		return;
 	}
 	int err = ps_loopback_up();
 	if (err) {
-		snprintf(ps.why, sizeof(ps.why), "bringing up lo in the private namespace: %s", strerror(err));
+		snprintf(ps->why, sizeof(ps->why), "bringing up lo in the private namespace: %s", strerror(err));
 		return;
 	}
-	ps.net = PS_NET_LOOPBACK_PRIVATE;
+	ps->net = PS_NET_LOOPBACK_PRIVATE;
 	if (ps_veth_create() != 0) {
-		snprintf(ps.why, sizeof(ps.why), "`ip link add ... type veth` failed; loopback in a private namespace");
+		snprintf(ps->why, sizeof(ps->why), "`ip link add ... type veth` failed; loopback in a private namespace");
 		return;
 	}
-	ps.net = PS_NET_VETH;
+	ps->net = PS_NET_VETH;
 }
 
 /* Wall-clock bound: creating a network namespace can take seconds on a busy machine. */
@@ -216,61 +221,62 @@ static int wait_flag(_Atomic int *flag, struct ps_shared *sh)
 
 static int ps_start(struct load_ctx *ctx)
 {
-	memset(&ps, 0, sizeof(ps));
-	ps.cfg = *(const struct ps_cfg *)ctx->cfg;
-	ps.sh = peer_shared_alloc(sizeof(*ps.sh));
-	if (!ps.sh)
+	struct ps_state *ps = ctx->priv;
+	ps->cfg = *(const struct ps_cfg *)ctx->cfg;
+	ps->sh = peer_shared_alloc(sizeof(*ps->sh));
+	if (!ps->sh)
 		return load_why(ctx, BENCH_FAIL, "shared page: %s", strerror(errno));
-	choose_network();
+	choose_network(ps);
 
-	struct mech_ctx pctx = { .peer_cpu = ctx->cpu, .priority = (int)ps.cfg.priority, .mlock = true };
-	int err = peer_process_start(&pctx, &ps.sender, sender_main, ps.sh);
+	struct mech_ctx pctx = { .peer_cpu = ctx->cpu, .priority = (int)ps->cfg.priority, .mlock = true };
+	int err = peer_process_start(&pctx, &ps->sender, sender_main, ps);
 	if (err)
 		return load_why(ctx, BENCH_FAIL, "starting the sender: %s", strerror(err));
-	if (ps.net == PS_NET_VETH) {
-		err = wait_flag(&ps.sh->unshared, ps.sh);
-		int moved = err ? -1 : ps_veth_hand_over(ps.sender);
-		atomic_store(&ps.sh->go, moved == 0 ? 1 : -1);
+	if (ps->net == PS_NET_VETH) {
+		err = wait_flag(&ps->sh->unshared, ps->sh);
+		int moved = err ? -1 : ps_veth_hand_over(ps->sender);
+		atomic_store(&ps->sh->go, moved == 0 ? 1 : -1);
 		if (err || moved)
 			return load_why(ctx, BENCH_FAIL, "veth to the sender's namespace: %s",
 					err ? strerror(err) : "`ip link set ... netns` failed");
 	}
-	err = wait_flag(&ps.sh->ready, ps.sh);
+	err = wait_flag(&ps->sh->ready, ps->sh);
 	if (err)
 		return load_why(ctx, BENCH_FAIL, "the sender did not start: %s", strerror(err));
 	report_kv(ctx->report, "network", "%s%s%s",
-		  ps.net == PS_NET_VETH ? "veth " PS_SENDER_ADDR " -> " PS_RECEIVER_ADDR ", both ends in private namespaces"
+		  ps->net == PS_NET_VETH ? "veth " PS_SENDER_ADDR " -> " PS_RECEIVER_ADDR ", both ends in private namespaces"
 					: "loopback",
-		  ps.why[0] ? ": " : "", ps.why);
-	report_int(ctx->report, "streams", ps.cfg.streams, "streams");
-	report_int(ctx->report, "requested_rate_per_stream", ps.cfg.rate, "packets/s");
-	report_int(ctx->report, "payload_bytes", ps.cfg.size, "bytes");
-	report_int(ctx->report, "first_port", ps.cfg.port, "");
+		  ps->why[0] ? ": " : "", ps->why);
+	report_int(ctx->report, "streams", ps->cfg.streams, "streams");
+	report_int(ctx->report, "requested_rate_per_stream", ps->cfg.rate, "packets/s");
+	report_int(ctx->report, "payload_bytes", ps->cfg.size, "bytes");
+	report_int(ctx->report, "first_port", ps->cfg.port, "");
 	report_int(ctx->report, "sender_cpu", ctx->cpu, "");
 	return BENCH_OK;
 }
 
 static int ps_stop(struct load_ctx *ctx)
 {
-	if (!ps.sh)
+	struct ps_state *ps = ctx->priv;
+	if (!ps->sh)
 		return BENCH_OK;
-	atomic_store(&ps.sh->stop, 1);
-	int status = ps.sender > 0 ? peer_process_reap(ps.sender, PEER_REAP_TIMEOUT_MS) : 0;
-	ps.sender = 0;
-	double secs = (double)(ps.sh->end_ns - ps.sh->start_ns) / 1e9;
-	report_int(ctx->report, "sent", (int64_t)ps.sh->sent, "packets");
+	atomic_store(&ps->sh->stop, 1);
+	int status = ps->sender > 0 ? peer_process_reap(ps->sender, PEER_REAP_TIMEOUT_MS) : 0;
+	ps->sender = 0;
+	double secs = (double)(ps->sh->end_ns - ps->sh->start_ns) / 1e9;
+	report_int(ctx->report, "sent", (int64_t)ps->sh->sent, "packets");
 	/* skipped: more than late_us behind when their turn came */
-	report_int(ctx->report, "missed_sends", (int64_t)ps.sh->missed, "packets");
-	report_int(ctx->report, "send_errors", (int64_t)ps.sh->send_errors, "packets");
+	report_int(ctx->report, "missed_sends", (int64_t)ps->sh->missed, "packets");
+	report_int(ctx->report, "send_errors", (int64_t)ps->sh->send_errors, "packets");
 	report_real(ctx->report, "achieved_rate_per_stream",
-		    secs > 0 ? (double)ps.sh->sent / secs / (double)ps.cfg.streams : 0.0, "packets/s");
+		    secs > 0 ? (double)ps->sh->sent / secs / (double)ps->cfg.streams : 0.0, "packets/s");
 	report_real(ctx->report, "send_s", secs, "s");
-	if (ps.net == PS_NET_VETH) {
+	if (ps->net == PS_NET_VETH) {
 		const char *const del[] = { "ip", "link", "del", PS_VETH_CASE, NULL };
 		ps_run_ip(del);   /* usually gone already: the sender's namespace died with it */
 	}
-	peer_shared_free(ps.sh, sizeof(*ps.sh));
-	ps.sh = NULL;
+	peer_shared_free(ps->sh, sizeof(*ps->sh));
+	ps->sh = NULL;
 	if (status != 0)
 		return load_why(ctx, BENCH_FAIL, "the sender exited with status %d", status);
 	return BENCH_OK;
@@ -284,6 +290,7 @@ static const struct loadgen_ops ps_ops = {
 		"network namespace (loopback fallback)",
 	.opts = ps_opts,
 	.cfg_size = sizeof(struct ps_cfg),
+	.priv_size = sizeof(struct ps_state),
 	.start = ps_start,
 	.stop = ps_stop,
 };

@@ -1,7 +1,8 @@
 /*
  * spin: a CPU-bound co-runner. Each spinner is a process pinned to a CPU that
  * increments a counter as fast as it can until stopped; stop() reports the
- * iterations per second and the CPU share each spinner actually got.
+ * iterations per second and the CPU share the spinners actually got, both
+ * over the span from the end of start() to stop().
  */
 #include <errno.h>
 #include <signal.h>
@@ -35,7 +36,14 @@ static const struct opt_desc spin_opts[] = {
 	OPT_TABLE_END,
 };
 
+/*
+ * The spinners count only between `go` and `stop`, and the case process
+ * reads the clock before it sets go and after it sets stop: the count and
+ * the reported wall time cover the same span (but for the few iterations a
+ * spinner runs before it sees the stop store, tens of nanoseconds' worth).
+ */
 struct spin_shared {
+	_Atomic int go;
 	_Atomic int stop;
 	_Atomic int started;
 	_Alignas(64) _Atomic uint64_t iterations[SPIN_MAX];
@@ -46,14 +54,17 @@ struct spin_state {
 	pid_t pids[SPIN_MAX];
 	int n;
 	struct timespec t0;
+	double cpu0_s;   /* the spinners' CPU time at t0; -1 when unreadable */
 };
-
-static struct spin_state spin_state;
 
 static int spinner(void *arg)
 {
 	struct spin_shared *sh = arg;
 	int idx = atomic_fetch_add(&sh->started, 1);
+	/* the same busy loop, uncounted, until the case process has its t0 */
+	while (!atomic_load_explicit(&sh->go, memory_order_acquire) &&
+	       !atomic_load_explicit(&sh->stop, memory_order_relaxed))
+		;
 	uint64_t n = 0;
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
 		n++;
@@ -71,11 +82,12 @@ static double elapsed_s(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static double spinners_cpu_s(const struct spin_state *st);
+
 static int spin_start(struct load_ctx *ctx)
 {
 	const struct spin_cfg *cfg = ctx->cfg;
-	struct spin_state *st = &spin_state;
-	memset(st, 0, sizeof(*st));
+	struct spin_state *st = ctx->priv;
 	st->sh = peer_shared_alloc(sizeof(*st->sh));
 	if (!st->sh)
 		return load_why(ctx, BENCH_FAIL, "cannot map shared memory: %s", strerror(errno));
@@ -96,6 +108,8 @@ static int spin_start(struct load_ctx *ctx)
 		usleep(1000);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &st->t0);
+	st->cpu0_s = spinners_cpu_s(st);
+	atomic_store_explicit(&st->sh->go, 1, memory_order_release);
 	report_int(ctx->report, "cpu", peer.peer_cpu, "");
 	return BENCH_OK;
 }
@@ -118,19 +132,27 @@ static double process_cpu_s(pid_t pid)
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static int spin_stop(struct load_ctx *ctx)
+/* The spinners' CPU seconds together; -1 when /proc cannot say. */
+static double spinners_cpu_s(const struct spin_state *st)
 {
-	struct spin_state *st = &spin_state;
-	if (!st->sh)
-		return BENCH_OK;
-	double wall_s = elapsed_s(&st->t0);
-	/* the spinners' own CPU time, read before they exit: not other children's */
 	double cpu_s = 0;
 	for (int i = 0; i < st->n; i++) {
 		double c = process_cpu_s(st->pids[i]);
 		cpu_s = c < 0 || cpu_s < 0 ? -1 : cpu_s + c;
 	}
+	return cpu_s;
+}
+
+static int spin_stop(struct load_ctx *ctx)
+{
+	struct spin_state *st = ctx->priv;
+	if (!st->sh)
+		return BENCH_OK;
+	/* the spinners' own CPU time, read before they exit: not other children's */
+	double cpu1_s = spinners_cpu_s(st);
+	double cpu_s = cpu1_s < 0 || st->cpu0_s < 0 ? -1 : cpu1_s - st->cpu0_s;
 	atomic_store(&st->sh->stop, 1);
+	double wall_s = elapsed_s(&st->t0);   /* after stop: covers every counted iteration */
 	int rc = BENCH_OK;
 	for (int i = 0; i < st->n; i++)
 		if (peer_process_reap(st->pids[i], PEER_REAP_TIMEOUT_MS) != 0)
@@ -140,6 +162,7 @@ static int spin_stop(struct load_ctx *ctx)
 		total += atomic_load(&st->sh->iterations[i]);
 	report_int(ctx->report, "spinners", st->n, "processes");
 	report_real(ctx->report, "wall_s", wall_s, "s");
+	report_int(ctx->report, "iterations", (int64_t)total, "");
 	report_real(ctx->report, "iterations_per_s", wall_s > 0 ? (double)total / wall_s : 0.0, "iterations/s");
 	/* left out, with the reason as text under another key, when /proc cannot say */
 	if (cpu_s >= 0)
@@ -158,6 +181,7 @@ static const struct loadgen_ops spin_ops = {
 	.help = "CPU-bound spinning processes on one CPU (a co-runner competing for the CPU)",
 	.opts = spin_opts,
 	.cfg_size = sizeof(struct spin_cfg),
+	.priv_size = sizeof(struct spin_state),
 	.start = spin_start,
 	.stop = spin_stop,
 };

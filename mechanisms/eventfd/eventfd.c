@@ -13,21 +13,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "mechanism.h"
 #include "peer.h"
 #include "placement.h"
-
-enum { V_THREAD, V_PROCESS };
-
-static const struct variant_desc eventfd_variants[] = {
-	[V_THREAD] = { "thread", "two threads" },
-	[V_PROCESS] = { "process", "two processes, eventfds shared across fork" },
-	{ NULL, NULL },
-};
 
 struct eventfd_cfg {
 	int placement;
@@ -44,7 +35,9 @@ static const struct opt_desc eventfd_opts[] = {
 #define STOP_VALUE (1ull << 32)
 #define PEER_FAILED (1ull << 33)
 
+/* In ctx->priv; a process peer works on its copy from the fork. */
 struct eventfd_state {
+	bool set_up;   /* setup ran: the fds below are open or -1 */
 	int to_peer;   /* main writes, peer reads */
 	int to_main;   /* peer writes, main reads */
 	bool process;
@@ -117,7 +110,6 @@ static int eventfd_setup_steps(struct mech_ctx *ctx, struct eventfd_state *st)
 	const struct eventfd_cfg *cfg = ctx->cfg;
 	int peer_cpu;
 
-	st->process = ctx->variant == V_PROCESS;
 	st->to_peer = eventfd(0, EFD_CLOEXEC);
 	st->to_main = eventfd(0, EFD_CLOEXEC);
 	if (st->to_peer < 0 || st->to_main < 0)
@@ -130,19 +122,21 @@ static int eventfd_setup_steps(struct mech_ctx *ctx, struct eventfd_state *st)
 	return rc;
 }
 
-static int eventfd_setup(struct mech_ctx *ctx)
+static int eventfd_setup(struct mech_ctx *ctx, bool process)
 {
-	struct eventfd_state *st = calloc(1, sizeof(*st));
+	struct eventfd_state *st = ctx->priv;
 
-	if (!st)
-		return mech_why(ctx, BENCH_FAIL, "out of memory");
 	st->to_peer = st->to_main = -1;
-	ctx->priv = st;
+	st->set_up = true;
+	st->process = process;
 	int rc = eventfd_setup_steps(ctx, st);
 	if (rc != BENCH_OK)
 		eventfd_teardown(ctx);
 	return rc;
 }
+
+static int thread_setup(struct mech_ctx *ctx) { return eventfd_setup(ctx, false); }
+static int process_setup(struct mech_ctx *ctx) { return eventfd_setup(ctx, true); }
 
 static int eventfd_measure(struct mech_ctx *ctx, struct samples *s)
 {
@@ -176,7 +170,7 @@ static void eventfd_teardown(struct mech_ctx *ctx)
 {
 	struct eventfd_state *st = ctx->priv;
 
-	if (!st)
+	if (!st || !st->set_up)
 		return;
 	if (st->peer.started) {
 		/* If even this write fails, the reap's timeout and SIGKILL end a process peer. */
@@ -185,9 +179,14 @@ static void eventfd_teardown(struct mech_ctx *ctx)
 	}
 	close_fd(&st->to_peer);
 	close_fd(&st->to_main);
-	free(st);
-	ctx->priv = NULL;
+	st->set_up = false;
 }
+
+static const struct variant_desc eventfd_variants[] = {
+	{ .name = "thread", .help = "two threads", .setup = thread_setup },
+	{ .name = "process", .help = "two processes, eventfds shared across fork", .setup = process_setup },
+	{ NULL, NULL },
+};
 
 static const struct mechanism_ops eventfd_ops = {
 	.name = "eventfd",
@@ -197,8 +196,8 @@ static const struct mechanism_ops eventfd_ops = {
 	.variants = eventfd_variants,
 	.opts = eventfd_opts,
 	.cfg_size = sizeof(struct eventfd_cfg),
+	.priv_size = sizeof(struct eventfd_state),
 	.unit = SAMPLE_CYCLES,
-	.setup = eventfd_setup,
 	.measure = eventfd_measure,
 	.teardown = eventfd_teardown,
 };

@@ -15,22 +15,11 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "mechanism.h"
 #include "peer.h"
 #include "placement.h"
-
-enum { V_THREAD_RTT, V_PROCESS_RTT, V_THREAD_ONEWAY, V_PROCESS_ONEWAY };
-
-static const struct variant_desc pipe_variants[] = {
-	[V_THREAD_RTT] = { "thread-rtt", "request and reply between two threads, round trip" },
-	[V_PROCESS_RTT] = { "process-rtt", "request and reply between two processes, round trip" },
-	[V_THREAD_ONEWAY] = { "thread-oneway", "one message from a peer thread, send to receipt" },
-	[V_PROCESS_ONEWAY] = { "process-oneway", "one message from a peer process, send to receipt" },
-	{ NULL, NULL },
-};
 
 struct pipe_cfg {
 	int64_t msg_bytes;
@@ -47,12 +36,24 @@ static const struct opt_desc pipe_opts[] = {
 	OPT_TABLE_END,
 };
 
+/* What differs between the experiments: the variant's own setup knows its one. */
+struct pipe_exp {
+	bool process;   /* the peer is a forked process, else a thread */
+	bool oneway;    /* one stamped message per go byte, else request and reply */
+};
+
+static const struct pipe_exp thread_rtt_exp = { .process = false, .oneway = false };
+static const struct pipe_exp process_rtt_exp = { .process = true, .oneway = false };
+static const struct pipe_exp thread_oneway_exp = { .process = false, .oneway = true };
+static const struct pipe_exp process_oneway_exp = { .process = true, .oneway = true };
+
 /*
- * Private memory: a peer process works on its own copy from the fork, so
- * main may close and forget the peer's ends afterwards. Only the one-way
- * stamp lives in memory shared across fork.
+ * In ctx->priv, private memory: a peer process works on its own copy from
+ * the fork, so main may close and forget the peer's ends afterwards. Only
+ * the one-way stamp lives in memory shared across fork.
  */
 struct pipe_state {
+	bool set_up;          /* setup ran: the fds below are open or -1 */
 	uint64_t *sent_tsc;   /* one cache line of peer_shared_alloc memory */
 	int req[2];
 	int rsp[2];
@@ -130,8 +131,6 @@ static int pipe_setup_steps(struct mech_ctx *ctx, struct pipe_state *st)
 	int peer_cpu, rc;
 
 	st->msg_bytes = (size_t)cfg->msg_bytes;
-	st->oneway = ctx->variant == V_THREAD_ONEWAY || ctx->variant == V_PROCESS_ONEWAY;
-	st->process = ctx->variant == V_PROCESS_RTT || ctx->variant == V_PROCESS_ONEWAY;
 	if (pipe2(st->req, O_CLOEXEC) != 0 || pipe2(st->rsp, O_CLOEXEC) != 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "pipe2");
 	rc = placement_apply(ctx, cfg->placement, &peer_cpu);
@@ -143,14 +142,14 @@ static int pipe_setup_steps(struct mech_ctx *ctx, struct pipe_state *st)
 	return rc;
 }
 
-static int pipe_setup(struct mech_ctx *ctx)
+static int pipe_setup(struct mech_ctx *ctx, const struct pipe_exp *e)
 {
-	struct pipe_state *st = calloc(1, sizeof(*st));
+	struct pipe_state *st = ctx->priv;
 
-	if (!st)
-		return mech_why(ctx, BENCH_FAIL, "out of memory");
 	st->req[0] = st->req[1] = st->rsp[0] = st->rsp[1] = -1;
-	ctx->priv = st;
+	st->set_up = true;
+	st->oneway = e->oneway;
+	st->process = e->process;
 	st->sent_tsc = peer_shared_alloc(BENCH_CACHELINE);
 	int rc = st->sent_tsc ? pipe_setup_steps(ctx, st) :
 		 mech_why_errno(ctx, BENCH_FAIL, "cannot allocate shared memory");
@@ -159,6 +158,11 @@ static int pipe_setup(struct mech_ctx *ctx)
 	return rc;
 }
 
+static int thread_rtt_setup(struct mech_ctx *ctx) { return pipe_setup(ctx, &thread_rtt_exp); }
+static int process_rtt_setup(struct mech_ctx *ctx) { return pipe_setup(ctx, &process_rtt_exp); }
+static int thread_oneway_setup(struct mech_ctx *ctx) { return pipe_setup(ctx, &thread_oneway_exp); }
+static int process_oneway_setup(struct mech_ctx *ctx) { return pipe_setup(ctx, &process_oneway_exp); }
+
 static int reply_failed(struct mech_ctx *ctx, ssize_t r)
 {
 	if (r == 0)
@@ -166,8 +170,10 @@ static int reply_failed(struct mech_ctx *ctx, ssize_t r)
 	return mech_why_errno(ctx, BENCH_FAIL, "read from the peer");
 }
 
-static int measure_rtt(struct mech_ctx *ctx, struct pipe_state *st, struct samples *s)
+static int measure_rtt(struct mech_ctx *ctx, struct samples *s)
 {
+	struct pipe_state *st = ctx->priv;
+
 	while (!samples_full(s)) {
 		uint64_t t0 = tsc_start();
 		if (write_full(st->req[1], st->main_buf, st->msg_bytes) != 0)
@@ -186,8 +192,9 @@ static int measure_rtt(struct mech_ctx *ctx, struct pipe_state *st, struct sampl
  * is already asleep in read(): the delta is send to wake-up and receipt,
  * with no queueing behind earlier messages.
  */
-static int measure_oneway(struct mech_ctx *ctx, struct pipe_state *st, struct samples *s)
+static int measure_oneway(struct mech_ctx *ctx, struct samples *s)
 {
+	struct pipe_state *st = ctx->priv;
 	uint64_t backwards = 0;
 	const char go = 'g';
 
@@ -210,13 +217,6 @@ static int measure_oneway(struct mech_ctx *ctx, struct pipe_state *st, struct sa
 	return BENCH_OK;
 }
 
-static int pipe_measure(struct mech_ctx *ctx, struct samples *s)
-{
-	struct pipe_state *st = ctx->priv;
-
-	return st->oneway ? measure_oneway(ctx, st, s) : measure_rtt(ctx, st, s);
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -228,7 +228,7 @@ static void pipe_teardown(struct mech_ctx *ctx)
 {
 	struct pipe_state *st = ctx->priv;
 
-	if (!st)
+	if (!st || !st->set_up)
 		return;
 	/* EOF on the request pipe tells the peer to exit. */
 	close_fd(&st->req[1]);
@@ -237,9 +237,21 @@ static void pipe_teardown(struct mech_ctx *ctx)
 	close_fd(&st->rsp[0]);
 	close_fd(&st->rsp[1]);
 	peer_shared_free(st->sent_tsc, BENCH_CACHELINE);
-	free(st);
-	ctx->priv = NULL;
+	st->sent_tsc = NULL;
+	st->set_up = false;
 }
+
+static const struct variant_desc pipe_variants[] = {
+	{ .name = "thread-rtt", .help = "request and reply between two threads, round trip",
+	  .setup = thread_rtt_setup, .measure = measure_rtt },
+	{ .name = "process-rtt", .help = "request and reply between two processes, round trip",
+	  .setup = process_rtt_setup, .measure = measure_rtt },
+	{ .name = "thread-oneway", .help = "one message from a peer thread, send to receipt",
+	  .setup = thread_oneway_setup, .measure = measure_oneway },
+	{ .name = "process-oneway", .help = "one message from a peer process, send to receipt",
+	  .setup = process_oneway_setup, .measure = measure_oneway },
+	{ NULL, NULL },
+};
 
 static const struct mechanism_ops pipe_rpc_ops = {
 	.name = "pipe-rpc",
@@ -249,9 +261,8 @@ static const struct mechanism_ops pipe_rpc_ops = {
 	.variants = pipe_variants,
 	.opts = pipe_opts,
 	.cfg_size = sizeof(struct pipe_cfg),
+	.priv_size = sizeof(struct pipe_state),
 	.unit = SAMPLE_CYCLES,
-	.setup = pipe_setup,
-	.measure = pipe_measure,
 	.teardown = pipe_teardown,
 };
 MECHANISM_REGISTER(pipe_rpc_ops)
