@@ -18,7 +18,7 @@
  * before probe() and frees them after teardown(). No file-scope state.
  *
  * Smallest mechanism: mechanisms/null/. Smallest with several experiments,
- * each with its own option and unit: mechanisms/selftest/.
+ * each with its own option and unit: mechanisms/clock/.
  */
 #pragma once
 #include <stdarg.h>
