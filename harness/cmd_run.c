@@ -11,12 +11,15 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "measure_lock.h"
+#include "outdir.h"
 #include "output.h"
 #include "papers.h"
 #include "platform.h"
 #include "registry.h"
 #include "reporter.h"
 #include "results.h"
+#include "resume.h"
 #include "runner.h"
 #include "suite.h"
 
@@ -31,23 +34,56 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: harness run SUITE.toml [--out DIR] [--filter GLOB] [--raw] [--junit FILE]\n"
+		"usage: harness run SUITE.toml [--out DIR] [--force | --resume] [--filter GLOB] [--raw]\n"
+		"                  [--junit FILE] [--no-lock]\n"
 		"\n"
-		"Runs every case of the suite, each in its own child process with its timeout,\n"
-		"and writes DIR/summary.csv, DIR/hist/CASE.csv and DIR/meta.json (rewritten\n"
-		"atomically after every case, so an interrupted run keeps what it measured).\n"
+		"Runs every case of the suite, each in its own child process with its timeout.\n"
+		"Each finished case is on disk at once: its DIR/hist/CASE.csv, a row appended\n"
+		"to DIR/summary.csv and a record appended to DIR/cases.jsonl, each fsynced, so\n"
+		"a harness that dies keeps every case it finished (--resume goes on from there).\n"
+		"DIR/meta.json (the run, the machine, every case's settings and facts) is\n"
+		"written at the start and assembled from cases.jsonl at the end, also after\n"
+		"SIGINT, SIGTERM or SIGHUP, which end the run: the remaining cases read\n"
+		"`fail: not run (interrupted)` and meta.json says interrupted.\n"
 		"\n"
-		"  -o, --out DIR      results folder (default: results/SUITE-YYYYmmdd-HHMMSS)\n"
+		"A case whose output cannot be written reads `fail: output: cannot write\n"
+		"FILE: why`; a full disk stops the run (the remaining cases `fail: not run\n"
+		"(disk full)`), and the last line says what summary.csv and meta.json hold.\n"
+		"A closed stderr (`| head`) never ends a run: printing stops, measuring goes on.\n"
+		"A text cell of summary.csv that a spreadsheet would take for a formula (it\n"
+		"starts with =, +, -, @; numbers aside) is written as '=... in quotes (OWASP).\n"
+		"\n"
+		"  -o, --out DIR      results folder (default: results/SUITE-YYYYmmdd-HHMMSS);\n"
+		"                     not \"\" or /. A folder that already holds anything is refused\n"
+		"                     (exit 2) unless --force or --resume. DIR/.lock keeps a\n"
+		"                     second run out of DIR while this one runs (exit 2, naming\n"
+		"                     the pid of the run that holds it)\n"
+		"      --force        first clear DIR of what a results folder holds (summary.csv,\n"
+		"                     meta.json, cases.jsonl, hist/, raw/, data/, plots/, report.*);\n"
+		"                     refused for a folder without summary.csv, meta.json or\n"
+		"                     cases.jsonl; other files in it are left alone\n"
+		"      --resume       keep the cases DIR has as ok (their summary.csv rows,\n"
+		"                     cases.jsonl records and hist/ files byte for byte) and run\n"
+		"                     only the cases missing or not ok; refused (exit 2) when the\n"
+		"                     suite's sha256 differs from DIR/meta.json's, or DIR has a case\n"
+		"                     the suite (after --filter) lacks. An empty DIR just runs\n"
 		"  -f, --filter GLOB  run only cases whose name matches GLOB (fnmatch)\n"
 		"  -r, --raw          also write DIR/raw/CASE.csv with every raw sample\n"
-		"  -j, --junit FILE   also write FILE in JUnit XML for CI, rewritten after every\n"
-		"                     case: a testcase per case (classname: its mechanism), a\n"
+		"  -j, --junit FILE   also write FILE in JUnit XML for CI, at the start and at\n"
+		"                     the end: a testcase per case (classname: its mechanism), a\n"
 		"                     failure when it failed, timed out or was killed, skipped\n"
 		"                     when it was skipped\n"
+		"      --no-lock      measure without the machine-wide measuring lock. By default a\n"
+		"                     run measures only while it holds " MEASURE_LOCK_PATH "\n"
+		"                     (" MEASURE_LOCK_FALLBACK " when /run is not writable;\n"
+		"                     $" MEASURE_LOCK_ENV " names another): a second run waits,\n"
+		"                     with a line saying so. meta.json's run.measure_lock lists the\n"
+		"                     gapbench runs seen beside this one (pid, start)\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"Exit status: 0 every case ok or skipped, 1 some case failed, timed out or\n"
-		"was killed, 2 bad input (suite, options, unwritable DIR).\n");
+		"was killed, or some output could not be written, 2 bad input (suite, options,\n"
+		"DIR \"\", /, not empty, in use or unwritable).\n");
 }
 
 /* Counters run over all of measure(): the warm-up operations too. */
@@ -74,7 +110,10 @@ struct run_state {
 	const char *out;
 	bool raw;
 	const char *junit;            /* --junit FILE, or NULL */
+	bool force, resume, no_lock;
 	struct suite suite;
+	struct resume_state resumed;  /* --resume: what the folder keeps */
+	struct measure_lock lock;
 	struct run_env env;
 	struct run_info info;         /* what the reporters read */
 	struct reporter_set reporters;
@@ -144,42 +183,103 @@ static int run_one(struct run_state *st, size_t idx)
 	}
 	papers_fill_row(&st->suite.refs, st->env.tsc->tsc_khz, cs, have ? &stats : NULL, &row);
 
-	count(&st->totals, r.status);
 	struct case_record rec = { .index = idx, .spec = cs, .status = r.status, .result = &r,
 				   .stats = have ? &stats : NULL, .row = &row };
 	int rc = reporters_case_done(&st->reporters, &st->info, &rec);
+	count(&st->totals, rec.status);   /* as written: an output failure made it a failure */
+	if (rec.disk_full)
+		st->totals.disk_full = true;
 	if (have)
 		results_free(&stats);
 	runner_release(&r);
 	return rc;
 }
 
-/* A case the run never reached (interrupted): a failure the reporters still see. */
-static int skip_one(struct run_state *st, size_t idx)
+/* --resume: a case the folder already has as ok; its files stay as they are. */
+static int keep_one(struct run_state *st, size_t idx)
+{
+	struct summary_row row;
+	if (resume_row(&st->resumed, idx, &row) != 0)
+		row_identity(&row, &st->suite.cases[idx]);
+	snprintf(row.status, sizeof(row.status), "ok");
+	struct case_record rec = { .index = idx, .spec = &st->suite.cases[idx], .status = CS_OK, .row = &row,
+				   .kept = true };
+	int rc = reporters_case_done(&st->reporters, &st->info, &rec);
+	count(&st->totals, rec.status);
+	return rc;
+}
+
+/* A case the run never reached (interrupted, or the disk is full): a failure the reporters still see. */
+static int skip_one(struct run_state *st, size_t idx, const char *why)
 {
 	const struct case_spec *cs = &st->suite.cases[idx];
 	struct summary_row row;
 	row_identity(&row, cs);
-	snprintf(row.status, sizeof(row.status), "fail: not run (interrupted)");
-	count(&st->totals, CS_FAIL);
+	snprintf(row.status, sizeof(row.status), "fail: not run (%s)", why);
 	struct case_record rec = { .index = idx, .spec = cs, .status = CS_FAIL, .row = &row };
-	return reporters_case_done(&st->reporters, &st->info, &rec);
+	int rc = reporters_case_done(&st->reporters, &st->info, &rec);
+	count(&st->totals, rec.status);
+	return rc;
 }
 
-static int prepare_out(struct run_state *st, char *default_out, size_t len)
+/* The default folder's name: results/SUITE-YYYYmmdd-HHMMSS, the suite's name made a plain file name. */
+static void default_out_path(const struct suite *suite, char *buf, size_t len)
 {
-	if (!st->out) {
-		char ts[32];
-		local_timestamp(ts, sizeof(ts), false);
-		/* the suite's name may hold '/' or "..": only a plain file name goes into the path */
-		char safe[sizeof(st->suite.name)];
-		snprintf(safe, sizeof(safe), "%s", st->suite.name);
-		for (char *p = safe; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			      *p == '_' || *p == '-'))
-				*p = '_';
-		snprintf(default_out, len, "results/%s-%s", safe, ts);
-		st->out = default_out;
+	char ts[32];
+	local_timestamp(ts, sizeof(ts), false);
+	char safe[sizeof(suite->name)];
+	snprintf(safe, sizeof(safe), "%s", suite->name);
+	for (char *p = safe; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '-'))
+			*p = '_';
+	snprintf(buf, len, "results/%s-%s", safe, ts);
+}
+
+/*
+ * The results folder: created and locked; empty, cleared (--force) or
+ * resumed (--resume); hist/ (and raw/) made. Returns 0 or -1 after one
+ * line on stderr (exit 2). The folder's lock is held until the harness exits.
+ */
+static int prepare_out(struct run_state *st)
+{
+	char err[4600];
+	bool busy;
+	if (outdir_lock(st->out, &busy, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	struct outdir_contents c;
+	if (outdir_inspect(st->out, &c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (c.n_entries && !st->force && !st->resume) {
+		fprintf(stderr, "harness run: %s is not empty (%s): --resume finishes the run it holds, --force "
+			"replaces it, or name another folder\n", st->out, c.names);
+		return -1;
+	}
+	if (c.n_entries && st->force) {
+		if (!c.results) {
+			fprintf(stderr, "harness run: --force: %s does not look like a results folder (no summary.csv, "
+				"meta.json or cases.jsonl; it holds %s): not clearing it\n", st->out, c.names);
+			return -1;
+		}
+		if (outdir_clear(st->out, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+		if (c.n_foreign)
+			fprintf(stderr, "harness run: --force left %s in %s: harness run did not write it\n", c.foreign,
+				st->out);
+	}
+	if (c.n_entries && st->resume) {
+		if (resume_load(st->out, &st->suite, &st->resumed, err, sizeof(err)) != 0 ||
+		    resume_clean(st->out, &st->suite, &st->resumed, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+		st->info.resume = &st->resumed;
 	}
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/hist", st->out);
@@ -197,6 +297,15 @@ static int prepare_out(struct run_state *st, char *default_out, size_t len)
 	return 0;
 }
 
+static void run_state_free(struct run_state *st)
+{
+	reporters_free(&st->reporters);
+	json_decref(st->info.platform);
+	measure_lock_release(&st->lock);
+	resume_free(&st->resumed);
+	suite_free(&st->suite);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -204,6 +313,9 @@ int cmd_run(int argc, char **argv)
 		{ "filter", required_argument, NULL, 'f' },
 		{ "raw", no_argument, NULL, 'r' },
 		{ "junit", required_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "resume", no_argument, NULL, 'R' },
+		{ "no-lock", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -218,6 +330,9 @@ int cmd_run(int argc, char **argv)
 		case 'f': filter = optarg; break;
 		case 'r': st.raw = true; break;
 		case 'j': st.junit = optarg; break;
+		case 'F': st.force = true; break;
+		case 'R': st.resume = true; break;
+		case 'L': st.no_lock = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -227,8 +342,16 @@ int cmd_run(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	const char *suite_path = argv[optind];
 	char err[1024];
+	if (st.force && st.resume) {
+		fprintf(stderr, "harness run: --force and --resume exclude each other\n");
+		return 2;
+	}
+	if (st.out && outdir_check_path(st.out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	const char *suite_path = argv[optind];
 	if (suite_load(suite_path, &st.suite, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
@@ -242,16 +365,39 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	char default_out[1024];
-	if (prepare_out(&st, default_out, sizeof(default_out)) != 0) {
-		suite_free(&st.suite);
+	if (!st.out) {
+		default_out_path(&st.suite, default_out, sizeof(default_out));
+		st.out = default_out;
+	}
+	if (prepare_out(&st) != 0) {
+		run_state_free(&st);
 		return 2;
 	}
+
+	/* SIGHUP (the terminal closed) ends the run as SIGINT and SIGTERM do; a closed stderr does not */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* the time base and the probe pair are measurements too: under the lock */
+	char started[64];
+	local_timestamp(started, sizeof(started), true);
+	if (measure_lock_take(&st.lock, !st.no_lock, started, st.out, &interrupted) != 0) {
+		fprintf(stderr, "harness: interrupted while waiting for the measuring lock; nothing ran\n");
+		run_state_free(&st);
+		return 1;
+	}
+	st.info.lock = st.lock.info;
 
 	struct tsc_info tsc;
 	struct tsc_overhead ovh;
 	if (tsc_init(&tsc, 200, err, sizeof(err)) != 0) {
 		fprintf(stderr, "harness: cannot establish a TSC time base: %s\n", err);
-		suite_free(&st.suite);
+		run_state_free(&st);
 		return 1;
 	}
 	tsc_measure_overhead(&ovh, 9, 10000);
@@ -260,49 +406,61 @@ int cmd_run(int argc, char **argv)
 	st.env.tsc = &tsc;
 	st.env.out_dir = st.out;
 	st.env.interrupted = &interrupted;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
-	st.info = (struct run_info){ .suite = &st.suite, .out = st.out, .raw = st.raw, .argc = argc, .argv = argv,
-				     .tsc = &tsc, .overhead = &ovh, .platform = platform_describe(&tsc, &ovh) };
-	/* the console first: it opens the run and, as run_end goes backwards, has the last word */
-	int rc = reporters_add(&st.reporters, &reporter_console, NULL) |
-		 reporters_add(&st.reporters, &reporter_papers, NULL) |
+	st.info.suite = &st.suite;
+	st.info.out = st.out;
+	st.info.raw = st.raw;
+	st.info.argc = argc;
+	st.info.argv = argv;
+	st.info.tsc = &tsc;
+	st.info.overhead = &ovh;
+	st.info.platform = platform_describe(&tsc, &ovh);
+	/*
+	 * The files first, as case_done reaches them in this order: hist/ before
+	 * the case's record and row, so that an ok row never lacks its histogram.
+	 * The console first of the views: it opens the run and has the last word.
+	 */
+	int rc = reporters_add(&st.reporters, &reporter_hist_csv, NULL) |
+		 reporters_add(&st.reporters, &reporter_meta_json, NULL) |
 		 reporters_add(&st.reporters, &reporter_summary_csv, NULL) |
-		 reporters_add(&st.reporters, &reporter_hist_csv, NULL) |
-		 reporters_add(&st.reporters, &reporter_meta_json, NULL);
+		 reporters_add(&st.reporters, &reporter_console, NULL) |
+		 reporters_add(&st.reporters, &reporter_papers, NULL);
 	if (st.junit)
 		rc |= reporters_add(&st.reporters, &reporter_junit, st.junit);
 	if (rc != 0 || !st.info.platform) {
 		fprintf(stderr, "harness: out of memory\n");
-		reporters_free(&st.reporters);
-		json_decref(st.info.platform);
-		suite_free(&st.suite);
+		run_state_free(&st);
 		return 1;
 	}
 	/* An output that cannot be written fails now, not after every case ran. */
 	if (reporters_run_start(&st.reporters, &st.info) != 0) {
-		reporters_free(&st.reporters);
-		json_decref(st.info.platform);
-		suite_free(&st.suite);
+		run_state_free(&st);
 		return 2;
 	}
-	for (size_t i = 0; i < st.suite.n_cases; i++)
-		if ((interrupted ? skip_one(&st, i) : run_one(&st, i)) != 0)
+	for (size_t i = 0; i < st.suite.n_cases; i++) {
+		int one;
+		if (interrupted)
+			one = skip_one(&st, i, "interrupted");
+		else if (st.totals.disk_full)
+			one = skip_one(&st, i, "disk full");
+		else if (st.info.resume && st.resumed.row[i])
+			one = keep_one(&st, i);
+		else {
+			measure_lock_observe(&st.lock);   /* a --no-lock run that started since */
+			one = run_one(&st, i);
+		}
+		if (one != 0)
 			rc = 1;
+	}
+	measure_lock_observe(&st.lock);
 	char data[4096];
 	snprintf(data, sizeof(data), "%s/data", st.out);
 	rmdir(data);   /* only when no case wrote files of its own */
 	st.totals.interrupted = interrupted;
 	if (reporters_run_end(&st.reporters, &st.info, &st.totals) != 0)
 		rc = 1;
-	if (st.totals.n_bad)
+	if (st.totals.n_bad || st.totals.output_error[0] || st.totals.rows_on_disk != st.suite.n_cases)
 		rc = 1;
-	reporters_free(&st.reporters);
-	json_decref(st.info.platform);
-	suite_free(&st.suite);
+	run_state_free(&st);
 	return rc;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,13 +19,22 @@ FILE *atomic_open(const char *path, char *tmp_path, size_t tmp_len)
 
 int atomic_commit(FILE *f, const char *tmp_path, const char *path)
 {
-	int rc = 0;
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f))
+	int rc = 0, err = 0;
+	errno = 0;
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
 		rc = -1;
-	if (fclose(f) != 0)
+		err = errno ? errno : EIO;   /* a write that failed earlier left its errno behind */
+	}
+	if (fclose(f) != 0 && rc == 0) {
 		rc = -1;
-	if (rc == 0 && rename(tmp_path, path) != 0)
+		err = errno;
+	}
+	if (rc == 0 && rename(tmp_path, path) != 0) {
 		rc = -1;
+		err = errno;
+	}
+	if (rc != 0)
+		errno = err;
 	if (rc != 0) {
 		int saved = errno;
 		unlink(tmp_path);
@@ -33,19 +43,67 @@ int atomic_commit(FILE *f, const char *tmp_path, const char *path)
 	return rc;
 }
 
-void csv_field(FILE *f, const char *s)
+/* "PREFIX S" as one quoted CSV cell, quotes doubled. */
+static void quoted_cell(FILE *f, const char *prefix, const char *s)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
 	fputc('"', f);
+	fputs(prefix, f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
 		fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+void csv_field(FILE *f, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n"))
+		quoted_cell(f, "", s);
+	else
+		fputs(s, f);
+}
+
+/* Optional sign, digits with at most one point, an optional exponent: what a spreadsheet reads as a number. */
+static bool plain_number(const char *s)
+{
+	const char *p = s;
+	if (*p == '+' || *p == '-')
+		p++;
+	bool digits = false, point = false;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits = true;
+		else if (*p == '.' && !point)
+			point = true;
+		else
+			break;
+	}
+	if (!digits)
+		return false;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+bool csv_formula_like(const char *s)
+{
+	return s[0] && strchr("=+-@\t\r", s[0]) && !plain_number(s);
+}
+
+void csv_text(FILE *f, const char *s)
+{
+	if (csv_formula_like(s))
+		quoted_cell(f, "'", s);
+	else
+		csv_field(f, s);
 }
 
 static const char *const summary_columns[] = {
@@ -56,20 +114,28 @@ static const char *const summary_columns[] = {
 	"reference", "ref_stat", "ref_ratio_time", "ref_here",
 };
 
+int summary_column(const char *name)
+{
+	for (size_t i = 0; i < sizeof(summary_columns) / sizeof(summary_columns[0]); i++)
+		if (strcmp(summary_columns[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 static void u64_cell(FILE *f, bool have, uint64_t v)
 {
 	if (have)
 		fprintf(f, "%" PRIu64, v);
 }
 
-static void write_row(FILE *f, const struct summary_row *r)
+void write_summary_row(FILE *f, const struct summary_row *r)
 {
 	const bool h = r->have_stats;
-	csv_field(f, r->case_name); fputc(',', f);
-	csv_field(f, r->mechanism); fputc(',', f);
-	csv_field(f, r->variant); fputc(',', f);
-	csv_field(f, r->load); fputc(',', f);
-	csv_field(f, r->status); fputc(',', f);
+	csv_text(f, r->case_name); fputc(',', f);
+	csv_text(f, r->mechanism); fputc(',', f);
+	csv_text(f, r->variant); fputc(',', f);
+	csv_text(f, r->load); fputc(',', f);
+	csv_text(f, r->status); fputc(',', f);
 	fprintf(f, "%" PRIu64 ",", r->samples);
 	u64_cell(f, h, r->ns.min); fputc(',', f);
 	u64_cell(f, h, r->ns.p50); fputc(',', f);
@@ -83,19 +149,40 @@ static void write_row(FILE *f, const struct summary_row *r)
 		fputs(",,", f);
 	u64_cell(f, h, r->min_cycles); fputc(',', f);
 	u64_cell(f, h, r->p50_cycles); fputc(',', f);
-	csv_field(f, r->ref_value); fputc(',', f);
-	csv_field(f, r->ref_unit); fputc(',', f);
-	csv_field(f, r->ref_ratio); fputc(',', f);
-	csv_field(f, r->params); fputc(',', f);
+	csv_text(f, r->ref_value); fputc(',', f);
+	csv_text(f, r->ref_unit); fputc(',', f);
+	csv_text(f, r->ref_ratio); fputc(',', f);
+	csv_text(f, r->params); fputc(',', f);
 	fprintf(f, "%" PRIu64 ",", r->warmup_discarded);
 	fprintf(f, "%" PRIu64 ",", r->missed);
 	u64_cell(f, h, r->ns.overflow); fputc(',', f);
-	csv_field(f, r->pmu); fputc(',', f);
+	csv_text(f, r->pmu); fputc(',', f);
 	fprintf(f, "%.3f,", r->elapsed_s);
-	csv_field(f, r->reference); fputc(',', f);
-	csv_field(f, r->ref_stat); fputc(',', f);
-	csv_field(f, r->ref_ratio_time); fputc(',', f);
-	csv_field(f, r->ref_here); fputc('\n', f);
+	csv_text(f, r->reference); fputc(',', f);
+	csv_text(f, r->ref_stat); fputc(',', f);
+	csv_text(f, r->ref_ratio_time); fputc(',', f);
+	csv_text(f, r->ref_here); fputc('\n', f);
+}
+
+void write_summary_header(FILE *f)
+{
+	for (size_t i = 0; i < sizeof(summary_columns) / sizeof(summary_columns[0]); i++)
+		fprintf(f, "%s%s", i ? "," : "", summary_columns[i]);
+	fputc('\n', f);
+}
+
+char *summary_row_text(const struct summary_row *r, size_t *len)
+{
+	char *mem = NULL;
+	FILE *f = open_memstream(&mem, len);
+	if (!f)
+		return NULL;
+	write_summary_row(f, r);
+	if (fclose(f) != 0) {
+		free(mem);
+		return NULL;
+	}
+	return mem;
 }
 
 int write_summary_csv(const char *path, const struct summary_row *rows, size_t n)
@@ -104,11 +191,52 @@ int write_summary_csv(const char *path, const struct summary_row *rows, size_t n
 	FILE *f = atomic_open(path, tmp, sizeof(tmp));
 	if (!f)
 		return -1;
-	for (size_t i = 0; i < sizeof(summary_columns) / sizeof(summary_columns[0]); i++)
-		fprintf(f, "%s%s", i ? "," : "", summary_columns[i]);
-	fputc('\n', f);
+	write_summary_header(f);
 	for (size_t i = 0; i < n; i++)
-		write_row(f, &rows[i]);
+		write_summary_row(f, &rows[i]);
+	return atomic_commit(f, tmp, path);
+}
+
+int append_record(int fd, off_t *size, const char *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			goto torn;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		goto torn;
+	*size += (off_t)len;
+	return 0;
+torn:;
+	int saved = errno;
+	if (ftruncate(fd, *size) != 0) {
+		/* nothing better to do: the caller reports the first error */
+	}
+	errno = saved;
+	return -1;
+}
+
+int write_file_atomic(const char *path, const char *buf, size_t len)
+{
+	char tmp[4096];
+	FILE *f = atomic_open(path, tmp, sizeof(tmp));
+	if (!f)
+		return -1;
+	if (len && fwrite(buf, 1, len, f) != len) {
+		int saved = errno ? errno : EIO;
+		fclose(f);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
 	return atomic_commit(f, tmp, path);
 }
 

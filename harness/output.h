@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "hist.h"
 #include "samples.h"
@@ -35,8 +36,36 @@ int atomic_commit(FILE *f, const char *tmp_path, const char *path);
 
 /* A CSV field, quoted when it holds a comma, quote, or line break (RFC 4180). */
 void csv_field(FILE *f, const char *s);
+/*
+ * True when a spreadsheet would read the text cell s as a formula: it starts
+ * with '=', '+', '-', '@', a tab or a carriage return (OWASP's CSV-injection
+ * list) and is not a plain number ("-1", "+2.5e3" stay numbers).
+ */
+bool csv_formula_like(const char *s);
+/*
+ * A text cell of summary.csv: csv_field, except that a formula-like value is
+ * neutralised as OWASP says: a single quote before it, the cell quoted.
+ */
+void csv_text(FILE *f, const char *s);
 
+/* summary.csv's header line, and one row as one CSV record, each ending in '\n'. */
+void write_summary_header(FILE *f);
+void write_summary_row(FILE *f, const struct summary_row *r);
+/* The index of a summary.csv column by its name, or -1. */
+int summary_column(const char *name);
+/* The row as a malloc'ed record (what write_summary_row writes); NULL when memory fails. */
+char *summary_row_text(const struct summary_row *r, size_t *len);
+/* Whole file, atomically: the header and rows. */
 int write_summary_csv(const char *path, const struct summary_row *rows, size_t n);
+
+/*
+ * Append len bytes to the file fd (opened O_APPEND) whose good size is
+ * *size, then fsync. On any failure the file is cut back to *size (no torn
+ * record is left behind) and -1 returned with errno; on success *size grows.
+ */
+int append_record(int fd, off_t *size, const char *buf, size_t len);
+/* Write all of buf to PATH atomically (PATH.tmp, fsync, rename); 0 or -1 with errno. */
+int write_file_atomic(const char *path, const char *buf, size_t len);
 int write_hist_csv(const char *path, const struct hist *h);
 int write_raw_csv(const char *path, const struct samples *s);
 

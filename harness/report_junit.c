@@ -3,7 +3,9 @@
  * results: one <testcase> per case, classname = its mechanism, name = the
  * case, time = its elapsed seconds; a failed, timed-out or killed case holds
  * a <failure> with its status text, a skipped one a <skipped message=...>.
- * The file is rewritten atomically after every case, like summary.csv.
+ * The file is written (atomically) at the start, so that a path that cannot
+ * take it fails before any case runs, and at the end, interrupted or not:
+ * never per case, which would make each case cost as much as all before it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -114,14 +116,6 @@ static int junit_write(const char *path, const char *suite_name, const struct ju
 	return atomic_commit(f, tmp, path);
 }
 
-static int junit_save(const struct reporter *rep, const struct run_info *run)
-{
-	if (junit_write(rep->path, run->suite->name, rep->priv) != 0) {
-		fprintf(stderr, "harness: cannot write %s: %s\n", rep->path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 static int junit_run_start(struct reporter *rep, const struct run_info *run)
 {
@@ -132,11 +126,16 @@ static int junit_run_start(struct reporter *rep, const struct run_info *run)
 		fprintf(stderr, "harness: out of memory\n");
 		return -1;
 	}
-	return junit_save(rep, run);
+	if (junit_write(rep->path, run->suite->name, j) != 0) {
+		fprintf(stderr, "harness: cannot write %s: %s\n", rep->path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
-static int junit_case_done(struct reporter *rep, const struct run_info *run, const struct case_record *rec)
+static int junit_case_done(struct reporter *rep, const struct run_info *run, struct case_record *rec)
 {
+	(void)run;
 	struct junit *j = rep->priv;
 	if (j->n < j->cap) {
 		struct junit_case *c = &j->cases[j->n++];
@@ -146,13 +145,16 @@ static int junit_case_done(struct reporter *rep, const struct run_info *run, con
 		c->status = rec->status;
 		c->elapsed_s = rec->row->elapsed_s;
 	}
-	return junit_save(rep, run);
+	return 0;
 }
 
-static int junit_run_end(struct reporter *rep, const struct run_info *run, const struct run_totals *t)
+static int junit_run_end(struct reporter *rep, const struct run_info *run, struct run_totals *t)
 {
-	(void)t;
-	return junit_save(rep, run);
+	if (junit_write(rep->path, run->suite->name, rep->priv) != 0) {
+		run_output_failed(t, rep->path, errno);
+		return -1;
+	}
+	return 0;
 }
 
 static void junit_release(struct reporter *rep)
@@ -163,6 +165,7 @@ static void junit_release(struct reporter *rep)
 
 const struct reporter_ops reporter_junit = {
 	.name = "junit",
+	.writes_files = true,
 	.priv_size = sizeof(struct junit),
 	.run_start = junit_run_start,
 	.case_done = junit_case_done,

@@ -29,13 +29,13 @@ static int papers_run_start(struct reporter *rep, const struct run_info *run)
 	p->cap = run->suite->n_cases;
 	p->lines = calloc(p->cap ? p->cap : 1, sizeof(*p->lines));
 	if (!p->lines) {
-		fprintf(stderr, "harness: out of memory\n");
+		console_printf("harness: out of memory\n");
 		return -1;
 	}
 	return 0;
 }
 
-static int papers_case_done(struct reporter *rep, const struct run_info *run, const struct case_record *rec)
+static int papers_case_done(struct reporter *rep, const struct run_info *run, struct case_record *rec)
 {
 	(void)run;
 	struct papers *p = rep->priv;
@@ -55,22 +55,22 @@ static int papers_case_done(struct reporter *rep, const struct run_info *run, co
 	return 0;
 }
 
-static int papers_run_end(struct reporter *rep, const struct run_info *run, const struct run_totals *t)
+static int papers_run_end(struct reporter *rep, const struct run_info *run, struct run_totals *t)
 {
 	(void)t;
 	struct papers *p = rep->priv;
 	if (p->n)
-		fprintf(stderr, "\nBeside the papers (this run's statistic / the paper's number):\n"
+		console_printf("\nBeside the papers (this run's statistic / the paper's number):\n"
 			"%-44s %-5s %14s %14s %10s %10s  %s\n", "case", "stat", "here", "paper",
 			"here/paper", "in time", "reference");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct papers_line *l = &p->lines[i];
-		fprintf(stderr, "%-44s %-5s %14s %14s %10s %10s  %s\n", l->case_name, l->ref_stat, l->here, l->paper,
+		console_printf("%-44s %-5s %14s %14s %10s %10s  %s\n", l->case_name, l->ref_stat, l->here, l->paper,
 			l->ratio, l->ratio_time, l->reference);
 	}
 	json_t *nested = json_object_get(json_object_get(run->platform, "kvm"), "guests_are_nested");
 	if (p->kvm_rows && json_is_true(nested))
-		fprintf(stderr, "note: the KVM rows above are nested virtualization: this machine is itself a VM, so "
+		console_printf("note: the KVM rows above are nested virtualization: this machine is itself a VM, so "
 			"a guest's exits cost far more than on bare metal (meta.json: each case's kvm report)\n");
 	return 0;
 }
