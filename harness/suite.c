@@ -418,6 +418,11 @@ static int build_case(struct ctx *c, struct suite *s, const struct tval *tbl, co
 			    (long long)cs.set.duration_s, (long long)(cs.set.duration_s + SUITE_DURATION_SLACK_S),
 			    (long long)cs.set.timeout_s);
 	}
+	if (strchr("=+-@", cs.name[0])) {
+		case_free(&cs);
+		return fail(c, name ? name->line : tbl->line, "name", "'%s': a case name may not start with =, +, - or @ "
+			    "(a spreadsheet would read it as a formula)", cs.name);
+	}
 	if (strcmp(cs.name, ".") == 0 || strcmp(cs.name, "..") == 0) {
 		case_free(&cs);
 		return fail(c, name ? name->line : tbl->line, "name", "'%s' cannot name a case: it names a folder "

@@ -87,6 +87,7 @@ static const struct bad_case bad[] = {
 	{ "ctl_key.toml", "[[case]]\nmechanism = \"null\"\n\"sam\\u0007ples\" = 400\n", "ctl_key.toml:3:" },
 	{ "pmu_empty.toml", "[[case]]\nmechanism = \"null\"\npmu = \"\"\n", "pmu_empty.toml:3: key 'pmu': event names are non-empty" },
 	{ "pmu_long.toml", "[[case]]\nmechanism = \"null\"\npmu = \"" PMU_LONG "\"\n", "pmu_long.toml:3: key 'pmu': event names are non-empty strings under" },
+	{ "formula.toml", "[[case]]\nname = \"=cmd\"\nmechanism = \"null\"\n", "formula.toml:2: key 'name': '=cmd': a case name may not start with" },
 	{ "dot.toml", "[[case]]\nname = \".\"\nmechanism = \"null\"\n", "dot.toml:2: key 'name': '.' cannot name a case" },
 	{ "dotdot.toml", "[[case]]\nname = \"..\"\nmechanism = \"null\"\n", "dotdot.toml:2: key 'name': '..' cannot name a case" },
 	{ "longname.toml", "[suite]\nname = \"" DESC_LONG "\"\n[[case]]\nmechanism = \"null\"\n", "longname.toml:2: key 'name': a suite name is one line of at most 127 bytes" },
