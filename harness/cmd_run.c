@@ -7,7 +7,9 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -17,6 +19,7 @@
 #include "papers.h"
 #include "platform.h"
 #include "registry.h"
+#include "repeat.h"
 #include "reporter.h"
 #include "results.h"
 #include "resume.h"
@@ -73,6 +76,9 @@ static void usage(FILE *f)
 		"                     the end: a testcase per case (classname: its mechanism), a\n"
 		"                     failure when it failed, timed out or was killed, skipped\n"
 		"                     when it was skipped\n"
+		"      --seed N       cases with repeat > 1 run in rounds, each in an order shuffled\n"
+		"                     from a seed (recorded in meta.json's run.repetitions): give it\n"
+		"                     to repeat a run's order\n"
 		"      --no-lock      measure without the machine-wide measuring lock. By default a\n"
 		"                     run measures only while it holds " MEASURE_LOCK_PATH "\n"
 		"                     (" MEASURE_LOCK_FALLBACK " when /run is not writable;\n"
@@ -116,6 +122,8 @@ struct run_state {
 	struct measure_lock lock;
 	struct run_env env;
 	struct run_info info;         /* what the reporters read */
+	struct rep_acc *acc;          /* per case: its repetitions so far (repeat > 1) */
+	bool *finished;               /* per case: reported */
 	struct reporter_set reporters;
 	struct run_totals totals;
 };
@@ -141,56 +149,134 @@ static void count(struct run_totals *t, enum case_status status)
 		t->n_bad++;
 }
 
-/* Run one case and hand it to the reporters; -1 when some reporter could not write. */
-static int run_one(struct run_state *st, size_t idx)
+/* The parent's arithmetic on a finished run of a case: true with stats, or r's status says why not. */
+static bool case_stats_of(const struct run_state *st, const struct case_spec *cs, struct case_result *r,
+			  struct case_stats *stats)
+{
+	if (r->status != CS_OK)
+		return false;
+	char why[256];
+	uint64_t sub = runner_subtract_cycles(cs, r);
+	if (r->output_error[0]) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: output: %s", r->output_error);
+		return false;
+	}
+	if (results_compute(&r->sh->s, st->env.tsc->tsc_khz, sub, stats, why, sizeof(why)) != 0) {
+		r->status = CS_FAIL;
+		snprintf(r->status_text, sizeof(r->status_text), "fail: %s", why);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Hand a finished case to the reporters: r is its (last) run, stats its
+ * statistics (over every repetition when acc is given) or NULL. -1 when
+ * some reporter could not write.
+ */
+static int report_case(struct run_state *st, size_t idx, struct case_result *r, const struct case_stats *stats,
+		       const struct rep_acc *acc)
 {
 	const struct case_spec *cs = &st->suite.cases[idx];
 	struct summary_row row;
 	row_identity(&row, cs);
-
-	reporters_case_start(&st->reporters, &st->info, idx, cs);
-	struct case_result r;
-	runner_run_case(cs, &st->env, &r);
-
-	struct case_stats stats;
-	bool have = false;
-	if (r.status == CS_OK) {
-		char why[256];
-		uint64_t sub = runner_subtract_cycles(cs, &r);
-		if (r.output_error[0]) {
-			r.status = CS_FAIL;
-			snprintf(r.status_text, sizeof(r.status_text), "fail: output: %s", r.output_error);
-		} else if (results_compute(&r.sh->s, st->env.tsc->tsc_khz, sub, &stats, why, sizeof(why)) == 0) {
-			have = true;
-		} else {
-			r.status = CS_FAIL;
-			snprintf(r.status_text, sizeof(r.status_text), "fail: %s", why);
-		}
+	snprintf(row.status, sizeof(row.status), "%s", r->status_text);
+	row.elapsed_s = acc ? acc->elapsed_s : r->elapsed_s;
+	if (r->sh) {
+		row.samples = acc ? acc->samples : r->sh->s.count;
+		row.warmup_discarded = acc ? acc->warmup : r->sh->s.warmup_discarded;
+		row.missed = acc ? acc->missed : r->sh->s.missed;
+		pmu_text(r->sh, row.pmu, sizeof(row.pmu));
 	}
-	snprintf(row.status, sizeof(row.status), "%s", r.status_text);
-	row.elapsed_s = r.elapsed_s;
-	if (r.sh) {
-		row.samples = r.sh->s.count;
-		row.warmup_discarded = r.sh->s.warmup_discarded;
-		row.missed = r.sh->s.missed;
-		pmu_text(r.sh, row.pmu, sizeof(row.pmu));
-	}
-	if (have) {
+	if (stats) {
 		row.have_stats = true;
-		row.ns = stats.ns;
-		row.min_cycles = stats.min_cycles;
-		row.p50_cycles = stats.p50_cycles;
+		row.ns = stats->ns;
+		row.min_cycles = stats->min_cycles;
+		row.p50_cycles = stats->p50_cycles;
 	}
-	papers_fill_row(&st->suite.refs, st->env.tsc->tsc_khz, cs, have ? &stats : NULL, &row);
+	uint64_t p50s[1000];
+	if (acc && stats && acc->done > 1) {
+		double coverage;
+		for (unsigned i = 0; i < acc->done; i++)
+			p50s[i] = acc->reps[i].p50;
+		rep_median_interval(p50s, acc->done, 0.95, &row.rep_p50_median, &row.rep_p50_lo, &row.rep_p50_hi,
+				    &coverage);
+	}
+	row.repeats = acc ? acc->done : 1;
+	papers_fill_row(&st->suite.refs, st->env.tsc->tsc_khz, cs, stats, &row);
 
-	struct case_record rec = { .index = idx, .spec = cs, .status = r.status, .result = &r,
-				   .stats = have ? &stats : NULL, .row = &row };
+	struct case_record rec = { .index = idx, .spec = cs, .status = r->status, .result = r, .stats = stats,
+				   .row = &row, .reps = acc ? acc->reps : NULL, .n_reps = acc ? acc->done : 0 };
 	int rc = reporters_case_done(&st->reporters, &st->info, &rec);
 	count(&st->totals, rec.status);   /* as written: an output failure made it a failure */
 	if (rec.disk_full)
 		st->totals.disk_full = true;
+	return rc;
+}
+
+/* Run one case (repeat = 1) and hand it to the reporters; -1 when some reporter could not write. */
+static int run_one(struct run_state *st, size_t idx)
+{
+	const struct case_spec *cs = &st->suite.cases[idx];
+	reporters_case_start(&st->reporters, &st->info, idx, cs);
+	struct case_result r;
+	runner_run_case(cs, &st->env, &r);
+	struct case_stats stats;
+	bool have = case_stats_of(st, cs, &r, &stats);
+	int rc = report_case(st, idx, &r, have ? &stats : NULL, NULL);
 	if (have)
 		results_free(&stats);
+	runner_release(&r);
+	return rc;
+}
+
+/*
+ * Repetition `rep` (from 0) of a case with repeat > 1. The case is reported
+ * after its last repetition, with statistics over all of them, or at once
+ * when a repetition is not ok (its status, saying which repetition).
+ */
+static int run_repetition(struct run_state *st, size_t idx, unsigned rep)
+{
+	const struct case_spec *cs = &st->suite.cases[idx];
+	struct rep_acc *acc = &st->acc[idx];
+	unsigned want = (unsigned)cs->set.repeat;
+	if (rep == 0) {
+		reporters_case_start(&st->reporters, &st->info, idx, cs);
+		if (rep_init(acc, want) != 0) {
+			fprintf(stderr, "harness: out of memory\n");
+			return -1;
+		}
+	}
+	struct case_result r;
+	runner_run_case(cs, &st->env, &r);
+	struct case_stats stats;
+	bool have = case_stats_of(st, cs, &r, &stats);
+	int rc = 0;
+	if (have && rep_add(acc, &stats, &r) == 0) {
+		results_free(&stats);
+		if (acc->done == want) {
+			rep_finish(acc);
+			rc = report_case(st, idx, &r, &acc->merged, acc);
+			st->finished[idx] = true;
+			rep_free(acc);
+		} else {
+			console_printf("      %s: repetition %u of %u: p50 %llu ns\n", cs->name, rep + 1, want,
+				       (unsigned long long)acc->reps[acc->done - 1].p50);
+		}
+	} else {
+		if (have)
+			results_free(&stats);
+		char text[sizeof(r.status_text)];
+		snprintf(text, sizeof(text), "%.*s (repetition %u of %u)", (int)sizeof(text) - 32, r.status_text, rep + 1,
+			 want);
+		memcpy(r.status_text, text, sizeof(text));
+		if (r.status == CS_OK)
+			r.status = CS_FAIL;
+		rc = report_case(st, idx, &r, NULL, NULL);
+		st->finished[idx] = true;
+		rep_free(acc);
+	}
 	runner_release(&r);
 	return rc;
 }
@@ -297,8 +383,94 @@ static int prepare_out(struct run_state *st)
 	return 0;
 }
 
+/* xorshift64*: the shuffle of each round's order, reproducible from the recorded seed */
+static uint64_t next_random(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 2685821657736338717ull;
+}
+
+/*
+ * Every case: in suite order when none repeats; with repetitions, the kept
+ * cases (--resume) first, then rounds, each running once every case that has
+ * repetitions left, in an order shuffled from run_info.order_seed, so that a
+ * drift of the machine hits every case alike. Cases the run does not finish
+ * (interrupted, full disk) are reported as not run. Returns -1 when some
+ * output could not be written.
+ */
+static int run_cases(struct run_state *st)
+{
+	size_t n = st->suite.n_cases;
+	unsigned rounds = 1;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned)st->suite.cases[i].set.repeat > rounds)
+			rounds = (unsigned)st->suite.cases[i].set.repeat;
+	st->info.rounds = rounds;
+	st->acc = calloc(n ? n : 1, sizeof(*st->acc));
+	st->finished = calloc(n ? n : 1, sizeof(*st->finished));
+	size_t *order = calloc(n ? n : 1, sizeof(*order));
+	if (!st->acc || !st->finished || !order) {
+		free(order);
+		fprintf(stderr, "harness: out of memory\n");
+		return -1;
+	}
+	int rc = 0;
+	uint64_t rng = st->info.order_seed | 1;
+	for (unsigned round = 0; round < rounds; round++) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!st->finished[i] && (unsigned)st->suite.cases[i].set.repeat > round)
+				order[m++] = i;
+		if (rounds > 1)   /* Fisher-Yates */
+			for (size_t k = m; k > 1; k--) {
+				size_t j = (size_t)(next_random(&rng) % k);
+				size_t t = order[k - 1];
+				order[k - 1] = order[j];
+				order[j] = t;
+			}
+		for (size_t k = 0; k < m && !interrupted && !st->totals.disk_full; k++) {
+			size_t i = order[k];
+			int one;
+			if (st->info.resume && st->resumed.row[i]) {
+				one = keep_one(st, i);
+				st->finished[i] = true;
+			} else {
+				measure_lock_observe(&st->lock);   /* a --no-lock run that started since */
+				if (st->suite.cases[i].set.repeat > 1) {
+					one = run_repetition(st, i, round);
+				} else {
+					one = run_one(st, i);
+					st->finished[i] = true;
+				}
+			}
+			if (one != 0)
+				rc = -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (st->finished[i])
+			continue;
+		char why[96];
+		if (st->acc[i].done)
+			snprintf(why, sizeof(why), "%s after %u of %lld repetitions", interrupted ? "interrupted" : "disk full",
+				 st->acc[i].done, (long long)st->suite.cases[i].set.repeat);
+		else
+			snprintf(why, sizeof(why), "%s", interrupted ? "interrupted" : "disk full");
+		if (skip_one(st, i, why) != 0)
+			rc = -1;
+		rep_free(&st->acc[i]);
+		st->finished[i] = true;
+	}
+	free(order);
+	return rc;
+}
+
 static void run_state_free(struct run_state *st)
 {
+	free(st->acc);
+	free(st->finished);
 	reporters_free(&st->reporters);
 	json_decref(st->info.platform);
 	measure_lock_release(&st->lock);
@@ -316,12 +488,14 @@ int cmd_run(int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ "resume", no_argument, NULL, 'R' },
 		{ "no-lock", no_argument, NULL, 'L' },
+		{ "seed", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_state st;
 	memset(&st, 0, sizeof(st));
 	const char *filter = NULL;
+	bool seed_given = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:f:rj:h", longopts, NULL)) != -1) {
@@ -333,6 +507,18 @@ int cmd_run(int argc, char **argv)
 		case 'F': st.force = true; break;
 		case 'R': st.resume = true; break;
 		case 'L': st.no_lock = true; break;
+		case 'S': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "harness run: --seed wants a whole number, got '%s'\n", optarg);
+				return 2;
+			}
+			st.info.order_seed = (unsigned long)v;
+			seed_given = true;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -432,26 +618,21 @@ int cmd_run(int argc, char **argv)
 		run_state_free(&st);
 		return 1;
 	}
+	if (!seed_given) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		st.info.order_seed = (unsigned long)ts.tv_sec * 1000003ul ^ (unsigned long)ts.tv_nsec ^ (unsigned long)getpid();
+	}
+	for (size_t i = 0; i < st.suite.n_cases; i++)   /* meta.json records the rounds and the seed */
+		if ((unsigned)st.suite.cases[i].set.repeat > st.info.rounds)
+			st.info.rounds = (unsigned)st.suite.cases[i].set.repeat;
 	/* An output that cannot be written fails now, not after every case ran. */
 	if (reporters_run_start(&st.reporters, &st.info) != 0) {
 		run_state_free(&st);
 		return 2;
 	}
-	for (size_t i = 0; i < st.suite.n_cases; i++) {
-		int one;
-		if (interrupted)
-			one = skip_one(&st, i, "interrupted");
-		else if (st.totals.disk_full)
-			one = skip_one(&st, i, "disk full");
-		else if (st.info.resume && st.resumed.row[i])
-			one = keep_one(&st, i);
-		else {
-			measure_lock_observe(&st.lock);   /* a --no-lock run that started since */
-			one = run_one(&st, i);
-		}
-		if (one != 0)
-			rc = 1;
-	}
+	if (run_cases(&st) != 0)
+		rc = 1;
 	measure_lock_observe(&st.lock);
 	char data[4096];
 	snprintf(data, sizeof(data), "%s/data", st.out);

@@ -112,6 +112,7 @@ static const char *const summary_columns[] = {
 	"min_cycles", "p50_cycles", "ref_value", "ref_unit", "ref_ratio",
 	"params", "warmup_discarded", "missed_periods", "overflow", "pmu", "elapsed_s",
 	"reference", "ref_stat", "ref_ratio_time", "ref_here",
+	"repeats", "rep_p50_median_ns", "rep_p50_lo_ns", "rep_p50_hi_ns",
 };
 
 int summary_column(const char *name)
@@ -161,7 +162,12 @@ void write_summary_row(FILE *f, const struct summary_row *r)
 	csv_text(f, r->reference); fputc(',', f);
 	csv_text(f, r->ref_stat); fputc(',', f);
 	csv_text(f, r->ref_ratio_time); fputc(',', f);
-	csv_text(f, r->ref_here); fputc('\n', f);
+	csv_text(f, r->ref_here); fputc(',', f);
+	fprintf(f, "%u,", r->repeats ? r->repeats : 1);
+	bool reps = h && r->repeats > 1;
+	u64_cell(f, reps, r->rep_p50_median); fputc(',', f);
+	u64_cell(f, reps, r->rep_p50_lo); fputc(',', f);
+	u64_cell(f, reps, r->rep_p50_hi); fputc('\n', f);
 }
 
 void write_summary_header(FILE *f)

@@ -28,6 +28,9 @@ struct summary_row {
 	char reference[128], ref_stat[8];
 	uint64_t samples, warmup_discarded, missed;
 	double elapsed_s;
+	/* repetitions: how many ran, the median of their p50s and its interval (repeat.h); empty when 1 */
+	unsigned repeats;
+	uint64_t rep_p50_median, rep_p50_lo, rep_p50_hi;
 };
 
 /* Open PATH.tmp for writing; commit with atomic_commit (fsync + rename). */

@@ -51,6 +51,9 @@ static int meta_run_start(struct reporter *rep, const struct run_info *run)
 	json_t *run_obj = meta_run(run->argc, run->argv);
 	if (run->resume && run_obj)
 		json_object_set(run_obj, "resumed_from", run->resume->previous_run ? run->resume->previous_run : json_null());
+	if (run->rounds > 1 && run_obj)   /* repetitions: each round's case order is shuffled from this seed */
+		json_object_set_new(run_obj, "repetitions", json_pack("{s:i, s:I}", "rounds", (int)run->rounds,
+								      "order_seed", (json_int_t)run->order_seed));
 	m->doc = json_pack("{s:o, s:o, s:O}", "suite", meta_suite(run->suite), "run", run_obj, "platform", run->platform);
 	json_t *kept = json_array();
 	char *jsonl = NULL, path[4096];
@@ -113,6 +116,17 @@ static int meta_case_done(struct reporter *rep, const struct run_info *run, stru
 	/* the status as written to summary.csv: an output that failed before this one says so */
 	if (mc)
 		json_object_set_new(mc, "status", json_text(rec->row->status));
+	if (mc && rec->n_reps > 1) {
+		json_t *reps = json_array();
+		for (unsigned i = 0; i < rec->n_reps; i++) {
+			const struct rep_stat *r = &rec->reps[i];
+			json_array_append_new(reps, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "samples",
+				(json_int_t)r->samples, "min_ns", (json_int_t)r->min, "p50_ns", (json_int_t)r->p50,
+				"p90_ns", (json_int_t)r->p90, "p99_ns", (json_int_t)r->p99, "max_ns", (json_int_t)r->max,
+				"mean_ns", r->mean));
+		}
+		json_object_set_new(mc, "repetitions", reps);
+	}
 	char *line = mc ? json_dumps(mc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(mc);
 	char *text = NULL;

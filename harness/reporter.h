@@ -12,6 +12,7 @@
 #include "compiler.h"
 #include "output.h"
 #include "results.h"
+#include "repeat.h"
 #include "runner.h"
 #include "suite.h"
 #include "tsc.h"
@@ -30,6 +31,8 @@ struct run_info {
 	json_t *platform;                     /* platform_describe(): borrowed */
 	const struct resume_state *resume;    /* --resume: the cases kept from the folder, else NULL */
 	json_t *lock;                         /* the measuring lock and the runs seen beside this one (meta.json) */
+	unsigned long order_seed;             /* repetitions: the seed of each round's shuffled case order */
+	unsigned rounds;                      /* the largest repeat of the suite's cases */
 };
 
 /*
@@ -45,6 +48,8 @@ struct case_record {
 	const struct case_stats *stats;       /* NULL unless status is CS_OK and it ran now */
 	struct summary_row *row;              /* its summary.csv row, paper comparison included */
 	bool kept;                            /* --resume: ok in the folder already, its files kept as they are */
+	const struct rep_stat *reps;          /* repeat > 1: each repetition's statistics, n_reps of them */
+	unsigned n_reps;
 	bool output_failed;                   /* some output of it could not be written */
 	bool disk_full;                       /* ... because the disk is full (ENOSPC, EDQUOT): stop the run */
 };

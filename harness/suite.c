@@ -15,6 +15,10 @@
 const struct opt_desc case_settings_opts[] = {
 	OPT_INT_FIELD(struct case_settings, samples, "10000", 1, 100000000, "samples",
 		      "samples kept after warm-up"),
+	OPT_INT_FIELD(struct case_settings, repeat, "1", 1, 1000, "runs",
+		      "repetitions, each its own child process, interleaved round-robin with the suite's other cases in "
+		      "a shuffled order; the row's statistics are over all, its spread between repetitions in rep_* "
+		      "columns (compare decides on it)"),
 	OPT_INT_FIELD(struct case_settings, duration_s, "0", 0, 604800, "s",
 		      "measure for this long instead of `samples` (0 = count samples); streamed, in constant memory"),
 	OPT_BOOL_FIELD(struct case_settings, keep_samples, "true",

@@ -27,6 +27,7 @@
 /* Settings every case has; documented in case_settings_opts (harness list). */
 struct case_settings {
 	int64_t samples;          /* samples kept after warm-up */
+	int64_t repeat;           /* repetitions, each its own child process, interleaved across the suite */
 	int64_t duration_s;       /* > 0: measure for this long instead of `samples` (streamed) */
 	bool keep_samples;        /* false: stream into a histogram (constant memory) */
 	int64_t stream_interval_ms;      /* streamed cases: one summary row per interval */

@@ -98,3 +98,20 @@ int hist_foreach(const struct hist *h, hist_visit_fn fn, void *arg)
 	}
 	return 0;
 }
+
+void hist_merge(struct hist *dst, const struct hist *src)
+{
+	uint32_t n = dst->nbuckets < src->nbuckets ? dst->nbuckets : src->nbuckets;
+	for (uint32_t i = 0; i < n; i++)
+		dst->counts[i] += src->counts[i];
+	for (uint32_t i = n; i < src->nbuckets; i++)   /* beyond dst's range */
+		dst->overflow += src->counts[i];
+	dst->overflow += src->overflow;
+	dst->total += src->total;
+	if (src->total) {
+		if (src->min < dst->min)
+			dst->min = src->min;
+		if (src->max > dst->max)
+			dst->max = src->max;
+	}
+}

@@ -68,6 +68,9 @@ static inline void hist_record_n(struct hist *h, uint64_t v, uint64_t n)
 		h->max = v;
 }
 
+/* Add src's counts into dst (the same layout: same max_exp). */
+void hist_merge(struct hist *dst, const struct hist *src);
+
 /* Inclusive value range [lo, hi] of bucket i. */
 void hist_bucket_range(uint32_t i, uint64_t *lo, uint64_t *hi);
 
