@@ -53,7 +53,7 @@ static const char *const summary_columns[] = {
 	"min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns", "stddev_ns",
 	"min_cycles", "p50_cycles", "ref_value", "ref_unit", "ref_ratio",
 	"params", "warmup_discarded", "missed_periods", "overflow", "pmu", "elapsed_s",
-	"reference", "ref_stat", "ref_ratio_time", "ref_here",
+	"reference", "ref_stat", "ref_ratio_time", "ref_here", "stand_in",
 };
 
 static void u64_cell(FILE *f, bool have, uint64_t v)
@@ -95,7 +95,8 @@ static void write_row(FILE *f, const struct summary_row *r)
 	csv_field(f, r->reference); fputc(',', f);
 	csv_field(f, r->ref_stat); fputc(',', f);
 	csv_field(f, r->ref_ratio_time); fputc(',', f);
-	csv_field(f, r->ref_here); fputc('\n', f);
+	csv_field(f, r->ref_here); fputc(',', f);
+	csv_field(f, r->stand_in); fputc('\n', f);
 }
 
 int write_summary_csv(const char *path, const struct summary_row *rows, size_t n)

@@ -27,6 +27,7 @@ struct summary_row {
 	char reference[128], ref_stat[8];
 	uint64_t samples, warmup_discarded, missed;
 	double elapsed_s;
+	char stand_in[128];        /* the case key stand_in: what stands in for the paper's mechanism */
 };
 
 /* Open PATH.tmp for writing; commit with atomic_commit (fsync + rename). */

@@ -154,7 +154,7 @@ def main():
         sys.stderr.write(p.stderr)
         check(p.returncode == 1, f"a run with failing cases exited {p.returncode}, expected 1")
         columns, rows = gb.read_summary(out)
-        check(columns[-1] == "ref_here", f"ref_here is not the last column of summary.csv: {columns}")
+        check(columns[-2:] == ["ref_here", "stand_in"], f"ref_here, stand_in are not the last columns of summary.csv: {columns}")
         check_junit(junit, rows, "reporters <&> \"'")
         check_papers_table(p.stderr, rows)
 
