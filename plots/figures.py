@@ -177,8 +177,12 @@ def _spans(values, span=AUTOLOG_SPAN):
 
 
 def _bar_value(v, log_y):
-    """A bar's cell, also its label: 4 significant digits; empty where a log axis cannot show it."""
-    return "" if v is None or (log_y and v <= 0) else f"{v:.4g}"
+    """A bar's cell, also its label: 4 significant digits, whole numbers without an exponent (20000, not
+    2e+04); empty where a log axis cannot show it."""
+    if v is None or (log_y and v <= 0):
+        return ""
+    text = f"{v:.4g}"
+    return f"{v:.0f}" if "e+" in text and abs(v) < 1e12 else text
 
 
 def write_table(path, header, table):

@@ -12,7 +12,8 @@ usage: test_figures.py HARNESS
    stand-in shows in summary.csv, meta.json, the papers table and the chart.
 3. vLibOS Figure 6 from made-up membus_periods.csv files (KVM cases do not
    run everywhere): the slowdown of each configuration against alone at the
-   same U, warm-up periods left out, a new configuration drawn by its name.
+   same U, warm-up periods left out, a new configuration drawn by its name;
+   and the paper's one TLB number as a line across the ULS TLB curve.
 """
 import copy
 import csv
@@ -200,9 +201,15 @@ def check_vlib(harness, d):
         rows.append(membus_case(folder, f"thr-{u}", "membus-throttled", u, [alone * 3 // 4] * 2))    # 25% lost
     rows.append(membus_case(folder, "host-10", "membus-alone", 10, [90, 90], load="m_jump cpu=-1"))     # 10% lost
     rows.append(membus_case(folder, "quest-60", "membus-quest", 60, [480, 480]))                      # 20% lost
+    rows = [r + ["", "", "", ""] for r in rows]
+    # the ULS TLB curve with the paper's one number as a flat line (cited at 16 pages)
+    rows.append(["tlb-1", "uls", "tlb-mprotect", "none", "ok", "working_set_pages=1", "0", "9000", "", "", ""])
+    rows.append(["tlb-16", "uls", "tlb-mprotect", "none", "ok", "working_set_pages=16", "0", "20000",
+                 "uls.tlb_flush_reload", "cycles", "8500"])
     with open(os.path.join(folder, "summary.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["case", "mechanism", "variant", "load", "status", "params", "warmup_discarded"])
+        w.writerow(["case", "mechanism", "variant", "load", "status", "params", "warmup_discarded", "p50_cycles",
+                    "reference", "ref_unit", "ref_value"])
         w.writerows(rows)
     p = plot(harness, folder)
     check(p.returncode == 0 and not p.stderr.strip(), f"harness plot (made-up vlib): {p.returncode} {p.stderr[-400:]}")
@@ -214,6 +221,11 @@ def check_vlib(harness, d):
              "host m_jump (no VM)", "membus-quest"],
             ["10", "0", "50", "25", "10", ""], ["30", "0", "50", "25", "", ""], ["60", "0", "50", "25", "", "20"]]
     check(table == want, f"vlibos-fig6.csv: {table}, expected {want}")
+    table = read_csv(os.path.join(pd, "uls-tlb-ws.csv"))
+    want = [["working_set_pages", "mprotect (page bits + TLB invalidate)", "the paper: 8500 cycles (one size)"],
+            ["1", "9000", "8500"], ["16", "20000", "8500"]]
+    check(table == want, f"uls-tlb-ws.csv: {table}, expected {want}")
+    check(picture(os.path.join(pd, "uls-tlb-ws.png")) > 15000, "uls-tlb-ws.png drawn")
 
 
 def main():
