@@ -87,6 +87,8 @@ json_t *meta_case(const struct case_spec *cs, const struct case_result *r, const
 		"timeout_s", (json_int_t)cs->set.timeout_s, "priority", (json_int_t)cs->set.priority,
 		"cpu", r->cpu, "peer_cpu", r->peer_cpu, "mlock", cs->set.mlock,
 		"dma_latency", cs->set.dma_latency, "timer_slack_ns", (json_int_t)cs->set.timer_slack_ns));
+	if (cs->set.stand_in[0])   /* the case is not the paper's mechanism: what stands in for what */
+		json_object_set_new(o, "stand_in", json_text(cs->set.stand_in));
 	if (r->unreaped)
 		json_object_set_new(o, "case_process_unreaped_after_sigkill", json_true());
 	if (r->leftovers_killed)

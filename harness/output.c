@@ -111,7 +111,7 @@ static const char *const summary_columns[] = {
 	"min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns", "mean_ns", "stddev_ns",
 	"min_cycles", "p50_cycles", "ref_value", "ref_unit", "ref_ratio",
 	"params", "warmup_discarded", "missed_periods", "overflow", "pmu", "elapsed_s",
-	"reference", "ref_stat", "ref_ratio_time", "ref_here",
+	"reference", "ref_stat", "ref_ratio_time", "ref_here", "stand_in",
 	"repeats", "rep_p50_median_ns", "rep_p50_lo_ns", "rep_p50_hi_ns",
 };
 
@@ -163,6 +163,7 @@ void write_summary_row(FILE *f, const struct summary_row *r)
 	csv_text(f, r->ref_stat); fputc(',', f);
 	csv_text(f, r->ref_ratio_time); fputc(',', f);
 	csv_text(f, r->ref_here); fputc(',', f);
+	csv_text(f, r->stand_in); fputc(',', f);
 	fprintf(f, "%u,", r->repeats ? r->repeats : 1);
 	bool reps = h && r->repeats > 1;
 	u64_cell(f, reps, r->rep_p50_median); fputc(',', f);

@@ -28,6 +28,7 @@ struct summary_row {
 	char reference[128], ref_stat[8];
 	uint64_t samples, warmup_discarded, missed;
 	double elapsed_s;
+	char stand_in[128];        /* the case key stand_in: what stands in for the paper's mechanism */
 	/* repetitions: how many ran, the median of their p50s and its interval (repeat.h); empty when 1 */
 	unsigned repeats;
 	uint64_t rep_p50_median, rep_p50_lo, rep_p50_hi;

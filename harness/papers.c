@@ -16,6 +16,7 @@ static double chosen_ns(enum ref_stat which, const struct summary *ns)
 void papers_fill_row(const struct refs *refs, uint64_t tsc_khz, const struct case_spec *cs,
 		     const struct case_stats *stats, struct summary_row *row)
 {
+	snprintf(row->stand_in, sizeof(row->stand_in), "%s", cs->set.stand_in);
 	if (!cs->set.reference[0])
 		return;
 	snprintf(row->reference, sizeof(row->reference), "%s", cs->set.reference);

@@ -12,8 +12,9 @@
 #include "suite.h"
 
 /*
- * Fill row->reference, ref_stat, ref_value, ref_unit, ref_here, ref_ratio and
- * ref_ratio_time for the case's chosen statistic. Cells stay empty where they
+ * Fill row->stand_in (the case's key, always) and row->reference, ref_stat,
+ * ref_value, ref_unit, ref_here, ref_ratio and ref_ratio_time for the case's
+ * chosen statistic. Cells stay empty where they
  * cannot be known: no reference named, the id not in refs, no statistics
  * (stats NULL), or a unit that is not a latency.
  */

@@ -15,6 +15,7 @@ struct papers_line {
 	char here[48], paper[48];   /* "VALUE UNIT" */
 	char ratio[32], ratio_time[32];
 	char reference[128];
+	char stand_in[128];   /* the case's stand_in key: printed under the line */
 };
 
 struct papers {
@@ -50,6 +51,7 @@ static int papers_case_done(struct reporter *rep, const struct run_info *run, st
 	snprintf(l->ratio, sizeof(l->ratio), "%s", r->ref_ratio);
 	snprintf(l->ratio_time, sizeof(l->ratio_time), "%s", r->ref_ratio_time[0] ? r->ref_ratio_time : "-");
 	snprintf(l->reference, sizeof(l->reference), "%s", r->reference);
+	snprintf(l->stand_in, sizeof(l->stand_in), "%s", r->stand_in);
 	if (experiment_flags(rec->spec->mech, (unsigned)rec->spec->variant) & MECH_NEEDS_KVM)
 		p->kvm_rows = true;
 	return 0;
@@ -67,6 +69,8 @@ static int papers_run_end(struct reporter *rep, const struct run_info *run, stru
 		const struct papers_line *l = &p->lines[i];
 		console_printf("%-44s %-5s %14s %14s %10s %10s  %s\n", l->case_name, l->ref_stat, l->here, l->paper,
 			l->ratio, l->ratio_time, l->reference);
+		if (l->stand_in[0])
+			fprintf(stderr, "    stand-in, not the paper's mechanism: %s\n", l->stand_in);
 	}
 	json_t *nested = json_object_get(json_object_get(run->platform, "kvm"), "guests_are_nested");
 	if (p->kvm_rows && json_is_true(nested))

@@ -311,7 +311,7 @@ int resume_row(const struct resume_state *rs, size_t index, struct summary_row *
 		{ "params", row->params, sizeof(row->params) }, { "pmu", row->pmu, sizeof(row->pmu) },
 		{ "reference", row->reference, sizeof(row->reference) }, { "ref_stat", row->ref_stat, sizeof(row->ref_stat) },
 		{ "ref_ratio_time", row->ref_ratio_time, sizeof(row->ref_ratio_time) },
-		{ "ref_here", row->ref_here, sizeof(row->ref_here) },
+		{ "ref_here", row->ref_here, sizeof(row->ref_here) }, { "stand_in", row->stand_in, sizeof(row->stand_in) },
 	};
 	int rc = 0;
 	for (size_t k = 0; k < sizeof(text) / sizeof(text[0]); k++) {
@@ -327,6 +327,9 @@ int resume_row(const struct resume_state *rs, size_t index, struct summary_row *
 	col = summary_column("elapsed_s");
 	if (col >= 0 && col < n)
 		row->elapsed_s = strtod(c[col], NULL);
+	col = summary_column("repeats");
+	if (col >= 0 && col < n)
+		row->repeats = (unsigned)strtoul(c[col], NULL, 10);
 	free(c);
 	return rc;
 }

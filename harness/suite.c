@@ -48,6 +48,10 @@ const struct opt_desc case_settings_opts[] = {
 		      "id of the paper's number (reference-data/*.csv) set beside this case"),
 	OPT_ENUM_FIELD(struct case_settings, ref_stat, "mean", ref_stat_names,
 		       "which statistic of the case is compared with the reference"),
+	OPT_STR_FIELD(struct case_settings, stand_in, "",
+		      "where the case is not what the paper measured: what stands in for what (e.g. \"signal "
+		      "stands in for the kernel upcall\"); summary.csv, meta.json and the reports show it beside "
+		      "the reference"),
 	OPT_TABLE_END,
 };
 

@@ -42,6 +42,7 @@ struct case_settings {
 	int64_t timer_slack_ns;
 	char reference[OPT_STR_MAX];  /* id of a row of a reference-data/ CSV file, "" = none */
 	int ref_stat;                 /* enum ref_stat: which statistic stands beside it */
+	char stand_in[OPT_STR_MAX];   /* what stands in for the paper's mechanism, "" = the same thing */
 };
 extern const struct opt_desc case_settings_opts[];
 /* Keys with their own meaning in a [[case]] table (name, mechanism, variant, load, load_opts, pmu). */

@@ -7,18 +7,26 @@ Per mechanism: the latency histograms of its ok cases overlaid (hist.gp) and
 their tails (cdf.gp), at most 8 series a plot; the files cases wrote into
 DIR/data/CASE/, each as its entry in plots/data_files.toml says (timeseries.gp:
 e.g. packets or gaps per task per interval; shares.gp: CPU shares against
-targets; a file not declared there is not drawn); and, when cases name paper
-references, this machine beside each paper (paper.gp, one chart per paper).
-Output: DIR/plots/.
-The scripts read only the CSV files the harness wrote.
+targets; a file not declared there is not drawn); the papers' figures that
+plots/figures.toml declares, from summary.csv and the cases' data files
+(curves.gp: e.g. cost vs working set per transport; bars.gp: vLibOS Figure
+6), each drawn only when its cases are in DIR; and, when cases name paper
+references, this machine beside each paper number in the paper's unit
+(bars.gp, one chart per paper and unit).
+Output: DIR/plots/ (a figure's numbers beside it, NAME.csv).
+The scripts read only CSV files: the harness's, or the ones plot.py wrote.
 """
 import csv
 import os
 import shutil
 import sys
 
+import tomllib
+
 import datafiles
+import figures
 import gbresults as gb
+from report_html import reference_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_SERIES = 8
@@ -135,13 +143,12 @@ def main():
                 made.append(out)
     # cases' own files, drawn as plots/data_files.toml says (never guessed from a header)
     ok &= draw_data_files(folder, rows, out_dir, common, made)
-    # one bar chart per paper whose numbers this run stands beside
-    papers = sorted({r["reference"].split(".")[0] for r in rows if r.get("ref_ratio")})
-    for paper in papers:
-        out = os.path.join(out_dir, f"paper-{paper}")
-        ok &= gnuplot("paper.gp", dict(common, summary=os.path.join(folder, "summary.csv"), out=out,
-                                       prefix=paper + ".", title=f"this machine / the paper: {paper}"))
-        made.append(out)
+    # the papers' figures (plots/figures.toml) and this machine beside each paper's numbers
+    try:
+        ok &= figures.draw(folder, rows, out_dir, common, made, gnuplot, reference_dir())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        print(f"plot.py: plots/figures.toml: {e}", file=sys.stderr)
+        ok = False
     print(f"{len(made)} plots ({formats}) in {out_dir}")
     sys.exit(0 if ok else 1)
 

@@ -69,6 +69,8 @@ def case_lines(rows):
                 paper += f", {r['ref_stat']} here{here}, here / paper: x{r['ref_ratio']}"
                 if r.get("ref_ratio_time") and r["ref_unit"] == "cycles":
                     paper += f" in cycles, x{r['ref_ratio_time']} in time"
+            if r.get("stand_in"):
+                paper += f"; stand-in, not the paper's mechanism: {r['stand_in']}"
         out.append(f"{r['case']:44} {'ok':10} {r['samples']:>8} {r['p50_ns']:>9} {r['p99_ns']:>9} "
                    f"{r['max_ns']:>10} {r['p50_cycles']:>9}  {paper}")
     return out

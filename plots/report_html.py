@@ -29,7 +29,7 @@ table { border-collapse: collapse; margin: 1em 0; font-size: .9em; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: right; }
 th { background: #f3f3f3; } td.l, th.l { text-align: left; }
 .warn { background: #fff4e0; border-left: 4px solid #f0a000; padding: .4em .8em; margin: .3em 0; }
-.bad { color: #b00000; } .skip { color: #777; }
+.bad { color: #b00000; } .skip { color: #777; } .stand-in { color: #8a5a00; font-style: italic; }
 img { max-width: 100%; border: 1px solid #eee; margin: .5em 0; }
 """
 
@@ -138,7 +138,7 @@ def seed_section(paper, rows_by_ref):
     out.append(f"<p>{len(mine)} numbers from the paper; {measured} measured in this run.</p>")
     out.append('<table><tr><th class="l">id</th><th class="l">experiment / metric</th><th>paper</th>'
                '<th class="l">paper machine</th><th class="l">case here</th><th>here</th><th>here / paper</th>'
-               '<th>in time</th></tr>')
+               '<th>in time</th><th class="l">stand-in (not the paper\'s mechanism)</th></tr>')
     for r in mine:
         paper_cell = f"{r['value']} {r['unit']}" + (f" ({r['stddev']})" if r["stddev"] else "")
         machine = f"{r['cpu']}" + (f", {r['cpu_ghz']} GHz" if r["cpu_ghz"] else "")
@@ -148,12 +148,13 @@ def seed_section(paper, rows_by_ref):
             what = "setting" if "setup parameter" in r["notes"].lower() else "not measured"
             out.append(f'<tr><td class="l">{e(r["id"])}</td><td class="l">{e(r["experiment"])} / {e(r["metric"])}'
                        f'</td><td>{e(paper_cell)}</td><td class="l">{e(machine)}</td><td class="l skip">{what}'
-                       f'</td><td></td><td></td><td></td></tr>')
+                       f'</td><td></td><td></td><td></td><td></td></tr>')
         for c in cases:
             out.append(f'<tr><td class="l">{e(r["id"])}</td><td class="l">{e(r["experiment"])} / {e(r["metric"])}'
                        f'</td><td>{e(paper_cell)}</td><td class="l">{e(machine)}</td><td class="l">{e(c["case"])}</td>'
                        f'<td class="here">{e(here_cell(c))}</td><td class="ratio">{e(c.get("ref_ratio", ""))}</td>'
-                       f'<td>{e(c.get("ref_ratio_time", ""))}</td></tr>')
+                       f'<td>{e(c.get("ref_ratio_time", ""))}</td>'
+                       f'<td class="l stand-in">{e(c.get("stand_in") or "")}</td></tr>')
     out.append("</table></section>")
     return "\n".join(out)
 
