@@ -1,7 +1,7 @@
 /*
  * packet-stream: UDP streams at a set rate and packet size, paced from
  * absolute send times (pacing.h), from a sender process in its own network
- * namespace over veth to the case's (private) namespace (netns.h).
+ * namespace over veth to the case's (private) namespace (bench/sdk/netns.h).
  * Stream i goes to port `port` + i. Each packet carries the sender's TSC at
  * the send, its sequence number and its stream (the first 16 bytes).
  *
@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,13 +27,7 @@
 #define PS_MAX_STREAMS 16
 #define PS_MAX_SIZE 1472
 #define PS_BURST 64
-/*
- * Longer than PEER_READY_TIMEOUT_MS on purpose: creating a network namespace
- * and a veth pair can take seconds on a busy machine.
- */
-#define PS_READY_MS 20000
 #define PS_SLEEP_MIN_NS 20000
-#define PS_CARRIER_WAIT_US 50000
 
 struct ps_cfg {
 	int64_t rate;
@@ -62,26 +55,22 @@ struct ps_packet {   /* the first 16 bytes of every payload */
 	uint32_t stream;
 };
 
-enum ps_net { PS_NET_VETH, PS_NET_LOOPBACK_PRIVATE, PS_NET_LOOPBACK_HOST };
-
 struct ps_shared {
-	_Atomic int stop, unshared, go, ready, failed;
+	struct netns_sync sync;   /* sync.failed: an errno of the sender's */
+	_Atomic int stop, ready;
 	uint64_t sent, missed, send_errors;
 	int64_t start_ns, end_ns;
 };
 
-/*
- * The load's state, in ctx->priv. The sender process works on its own copy
- * from the fork (its buffers and destinations included); only *sh is shared.
- */
+/* The load's state: ctx->priv (the sender process works on its copy after fork). */
 struct ps_state {
 	struct ps_shared *sh;
 	struct ps_cfg cfg;
 	pid_t sender;
-	int net;             /* enum ps_net */
+	enum netns_net net;
 	char why[160];       /* why not veth */
-	struct sockaddr_in dst[PS_MAX_STREAMS];             /* the sender's, stream i to port + i */
-	unsigned char payload[PS_BURST][PS_MAX_SIZE];       /* the sender's buffers, filled before sending */
+	unsigned char payload[PS_BURST][PS_MAX_SIZE];   /* the sender's buffers, filled before sending */
+	struct sockaddr_in dst[PS_MAX_STREAMS];
 };
 
 static int64_t now_ns(void)
@@ -101,6 +90,7 @@ static void sleep_until(int64_t t_ns)
 static void send_loop(struct ps_state *ps, int fd)
 {
 	struct ps_shared *sh = ps->sh;
+	const struct sockaddr_in *dst = ps->dst;
 	const uint64_t streams = (uint64_t)ps->cfg.streams, total_rate = (uint64_t)ps->cfg.rate * streams;
 	const uint64_t late_ns = (uint64_t)ps->cfg.late_us * 1000;
 	struct mmsghdr msgs[PS_BURST];
@@ -112,7 +102,7 @@ static void send_loop(struct ps_state *ps, int fd)
 		iov[j] = (struct iovec){ .iov_base = ps->payload[j], .iov_len = (size_t)ps->cfg.size };
 		msgs[j].msg_hdr.msg_iov = &iov[j];
 		msgs[j].msg_hdr.msg_iovlen = 1;
-		msgs[j].msg_hdr.msg_namelen = sizeof(ps->dst[0]);
+		msgs[j].msg_hdr.msg_namelen = sizeof(dst[0]);
 	}
 	sh->start_ns = now_ns();
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
@@ -127,7 +117,7 @@ static void send_loop(struct ps_state *ps, int fd)
 				struct ps_packet p = { .send_tsc = tsc_start(), .seq = (uint32_t)(k + j),
 						       .stream = ps_stream_of(k + j, (unsigned)streams) };
 				memcpy(ps->payload[j], &p, sizeof(p));
-				msgs[j].msg_hdr.msg_name = &ps->dst[p.stream];
+				msgs[j].msg_hdr.msg_name = (void *)&dst[p.stream];
 			}
 			int r = sendmmsg(fd, msgs, n, 0);
 			if (r < 0) {
@@ -150,25 +140,13 @@ static int sender_main(void *arg)
 {
 	struct ps_state *ps = arg;
 	struct ps_shared *sh = ps->sh;
-	const char *dst_addr = ps->net == PS_NET_VETH ? PS_RECEIVER_ADDR : "127.0.0.1";
+	const char *dst_addr = ps->net == NETNS_VETH ? NETNS_CASE_ADDR : "127.0.0.1";
 
-	if (ps->net == PS_NET_VETH) {
-		if (unshare(CLONE_NEWNET) != 0 || ps_loopback_up() != 0) {
-			atomic_store(&sh->failed, errno ? errno : EIO);
-			return 1;
-		}
-		atomic_store(&sh->unshared, 1);
-		while (atomic_load(&sh->go) == 0)
-			usleep(1000);
-		if (atomic_load(&sh->go) < 0 || ps_veth_configure_sender() != 0) {
-			atomic_store(&sh->failed, ENODEV);
-			return 1;
-		}
-		usleep(PS_CARRIER_WAIT_US);   /* the pair's carrier comes up asynchronously */
-	}
+	if (ps->net == NETNS_VETH && netns_sender_join(&sh->sync) != 0)
+		return 1;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		atomic_store(&sh->failed, errno);
+		atomic_store(&sh->sync.failed, errno);
 		return 1;
 	}
 	for (int i = 0; i < ps->cfg.streams; i++) {
@@ -181,44 +159,6 @@ static int sender_main(void *arg)
 	return 0;
 }
 
-/* Put the case process in its own network namespace and pick the network. */
-static void choose_network(struct ps_state *ps)
-{
-	ps->net = PS_NET_LOOPBACK_HOST;
-	if (unshare(CLONE_NEWNET) != 0) {
-		snprintf(ps->why, sizeof(ps->why), "unshare(CLONE_NEWNET): %s; host loopback", strerror(errno));
-		return;
-	}
-	int err = ps_loopback_up();
-	if (err) {
-		snprintf(ps->why, sizeof(ps->why), "bringing up lo in the private namespace: %s", strerror(err));
-		return;
-	}
-	ps->net = PS_NET_LOOPBACK_PRIVATE;
-	if (ps_veth_create() != 0) {
-		snprintf(ps->why, sizeof(ps->why), "`ip link add ... type veth` failed; loopback in a private namespace");
-		return;
-	}
-	ps->net = PS_NET_VETH;
-}
-
-/* Wall-clock bound: creating a network namespace can take seconds on a busy machine. */
-static int wait_flag(_Atomic int *flag, struct ps_shared *sh)
-{
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (atomic_load(flag))
-			return 0;
-		if (atomic_load(&sh->failed))
-			return atomic_load(&sh->failed);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > PS_READY_MS)
-			return ETIMEDOUT;
-		usleep(1000);
-	}
-}
-
 static int ps_start(struct load_ctx *ctx)
 {
 	struct ps_state *ps = ctx->priv;
@@ -226,25 +166,20 @@ static int ps_start(struct load_ctx *ctx)
 	ps->sh = peer_shared_alloc(sizeof(*ps->sh));
 	if (!ps->sh)
 		return load_why(ctx, BENCH_FAIL, "shared page: %s", strerror(errno));
-	choose_network(ps);
+	ps->net = netns_case_enter(ps->why, sizeof(ps->why));
 
 	struct mech_ctx pctx = { .peer_cpu = ctx->cpu, .priority = (int)ps->cfg.priority, .mlock = true };
 	int err = peer_process_start(&pctx, &ps->sender, sender_main, ps);
 	if (err)
 		return load_why(ctx, BENCH_FAIL, "starting the sender: %s", strerror(err));
-	if (ps->net == PS_NET_VETH) {
-		err = wait_flag(&ps->sh->unshared, ps->sh);
-		int moved = err ? -1 : ps_veth_hand_over(ps->sender);
-		atomic_store(&ps->sh->go, moved == 0 ? 1 : -1);
-		if (err || moved)
-			return load_why(ctx, BENCH_FAIL, "veth to the sender's namespace: %s",
-					err ? strerror(err) : "`ip link set ... netns` failed");
-	}
-	err = wait_flag(&ps->sh->ready, ps->sh);
+	char why[160];
+	if (ps->net == NETNS_VETH && netns_case_hand_over(&ps->sh->sync, ps->sender, why, sizeof(why)) != 0)
+		return load_why(ctx, BENCH_FAIL, "veth to the sender's namespace: %s", why);
+	err = netns_wait_flag(&ps->sh->ready, &ps->sh->sync.failed);
 	if (err)
 		return load_why(ctx, BENCH_FAIL, "the sender did not start: %s", strerror(err));
 	report_kv(ctx->report, "network", "%s%s%s",
-		  ps->net == PS_NET_VETH ? "veth " PS_SENDER_ADDR " -> " PS_RECEIVER_ADDR ", both ends in private namespaces"
+		  ps->net == NETNS_VETH ? "veth " NETNS_SENDER_ADDR " -> " NETNS_CASE_ADDR ", both ends in private namespaces"
 					: "loopback",
 		  ps->why[0] ? ": " : "", ps->why);
 	report_int(ctx->report, "streams", ps->cfg.streams, "streams");
@@ -271,10 +206,8 @@ static int ps_stop(struct load_ctx *ctx)
 	report_real(ctx->report, "achieved_rate_per_stream",
 		    secs > 0 ? (double)ps->sh->sent / secs / (double)ps->cfg.streams : 0.0, "packets/s");
 	report_real(ctx->report, "send_s", secs, "s");
-	if (ps->net == PS_NET_VETH) {
-		const char *const del[] = { "ip", "link", "del", PS_VETH_CASE, NULL };
-		ps_run_ip(del);   /* usually gone already: the sender's namespace died with it */
-	}
+	if (ps->net == NETNS_VETH)
+		netns_veth_delete();
 	peer_shared_free(ps->sh, sizeof(*ps->sh));
 	ps->sh = NULL;
 	if (status != 0)
