@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "compare_reps.h"
+#include "infile.h"
 #include "csvread.h"
 
 struct case_row {
@@ -151,6 +154,46 @@ static int load_hist(const char *dir, const char *name, struct hist_file *h, str
 	return 0;
 }
 
+/*
+ * The repetitions of a case, from the run's meta.json (each repetition's
+ * p50/p90/p99, repeat > 1). 0 with out->n set (0: none recorded), -1 when
+ * meta.json is unreadable.
+ */
+static int load_reps(const char *dir, const char *name, struct rep_series *out)
+{
+	out->n = 0;
+	char path[4096], err[512];
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	char *text;
+	size_t len;
+	if (infile_read(path, INFILE_MAX_CSV_BYTES, &text, &len, err, sizeof(err)) != 0)
+		return -1;
+	json_error_t jerr;
+	json_t *doc = json_loadb(text, len, 0, &jerr);
+	free(text);
+	if (!doc)
+		return -1;
+	json_t *cases = json_object_get(doc, "cases"), *c;
+	size_t i;
+	json_array_foreach(cases, i, c) {
+		if (!json_is_string(json_object_get(c, "case")) || strcmp(json_string_value(json_object_get(c, "case")), name))
+			continue;
+		json_t *reps = json_object_get(c, "repetitions"), *rep;
+		size_t k;
+		json_array_foreach(reps, k, rep) {
+			if (out->n >= COMPARE_REPS_MAX)
+				break;
+			static const char *const keys[COMPARE_NQ] = { "p50_ns", "p90_ns", "p99_ns" };
+			for (int q = 0; q < COMPARE_NQ; q++)
+				out->q[q][out->n] = (uint64_t)json_integer_value(json_object_get(rep, keys[q]));
+			out->n++;
+		}
+		break;
+	}
+	json_decref(doc);
+	return 0;
+}
+
 /* Whether name matches one of the comma-separated globs in list. */
 static bool excluded(const char *list, const char *name)
 {
@@ -175,18 +218,29 @@ static const struct case_row *find(const struct run *r, const char *name)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: harness compare BASE_DIR NEW_DIR [--effect F] [--alpha A] [--min-samples N] [--strict]\n"
+		"usage: harness compare BASE_DIR NEW_DIR [--effect F] [--alpha A] [--rep-alpha A] [--min-samples N]\n"
+		"                       [--quantiles LIST] [--exclude GLOBS] [--strict]\n"
 		"\n"
 		"Decides for every case of NEW_DIR whether it is the same as in BASE_DIR, faster,\n"
-		"slower, or unknown (missing, not ok, or too few samples), from the histograms.\n"
-		"A quantile (p50, p90, p99) has moved when the share of new samples above the\n"
-		"base's quantile differs significantly (two-proportion z-test, Bonferroni over\n"
-		"the quantiles tested, family-wise level A) and the quantile moved by at least F.\n"
-		"The defaults suit a noisy 2-CPU VM; on dedicated hardware try\n"
-		"--effect 0.05 --quantiles 50,90,99.\n"
+		"slower, noisy, or unknown (missing, not ok, or too few samples).\n"
+		"\n"
+		"With repetitions on both sides (repeat >= 2): a quantile (p50, p90, p99) has moved\n"
+		"when the repetitions' values differ by a Mann-Whitney rank test (exact; Bonferroni\n"
+		"over the quantiles tested, family-wise level --rep-alpha) and the median of the\n"
+		"repetitions moved by at least F; with no such move but repetitions spread wider\n"
+		"than F, the verdict is noisy. This is the verdict a noisy machine can trust: it\n"
+		"rests on the variation between runs.\n"
+		"\n"
+		"Otherwise, labelled within-run: from the histograms, a quantile has moved when the\n"
+		"share of new samples above the base's quantile differs significantly\n"
+		"(two-proportion z-test, Bonferroni, level A) and the quantile moved by at least F.\n"
+		"One run is one sample of the machine's state: this test cannot see the machine's\n"
+		"drift between runs, so on a shared machine it cries wolf. The defaults suit a\n"
+		"noisy 2-CPU VM; on dedicated hardware try --effect 0.05 --quantiles 50,90,99.\n"
 		"\n"
 		"  --effect F        relative quantile shift that matters (default 0.25)\n"
-		"  --alpha A         significance level (default 0.001)\n"
+		"  --alpha A         significance level of the within-run test (default 0.001)\n"
+		"  --rep-alpha A     significance level of the test over repetitions (default 0.05)\n"
 		"  --min-samples N   fewer samples in either run: unknown (default 1000)\n"
 		"  --quantiles LIST  which of 50,90,99 to test (default 50,90)\n"
 		"  --exclude GLOBS   leave out the cases matching any of these comma-separated globs\n"
@@ -229,11 +283,13 @@ int cmd_compare(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "effect", required_argument, NULL, 'e' }, { "alpha", required_argument, NULL, 'a' },
+		{ "rep-alpha", required_argument, NULL, 'A' },
 		{ "min-samples", required_argument, NULL, 'm' }, { "strict", no_argument, NULL, 's' },
 		{ "quantiles", required_argument, NULL, 'q' }, { "exclude", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct compare_opts o = COMPARE_DEFAULTS;
+	double rep_alpha = 0.05;
 	bool strict = false;
 	const char *exclude = NULL;
 	double v;
@@ -251,6 +307,12 @@ int cmd_compare(int argc, char **argv)
 		case 'e':
 			if (parse_double(optarg, 0.0, 10.0, &o.min_effect)) {
 				fprintf(stderr, "harness compare: --effect wants a number in [0, 10]\n");
+				return 2;
+			}
+			break;
+		case 'A':
+			if (parse_double(optarg, 1e-6, 0.5, &rep_alpha)) {
+				fprintf(stderr, "harness compare: --rep-alpha wants a number in (0, 0.5]\n");
 				return 2;
 			}
 			break;
@@ -292,7 +354,14 @@ int cmd_compare(int argc, char **argv)
 	}
 	printf("%-44s %-8s %12s %12s %8s %8s %9s %6s\n", "case", "verdict", "p50 base", "p50 new", "p50", "p99",
 	       "min p", "KS D");
-	unsigned counts[5] = { 0 };
+	unsigned counts[6] = { 0 };
+	struct rep_series *rb = malloc(sizeof(*rb)), *rn = malloc(sizeof(*rn));
+	if (!rb || !rn) {
+		free(rb);
+		free(rn);
+		fprintf(stderr, "harness compare: out of memory\n");
+		return 2;
+	}
 	for (size_t i = 0; i < next.n; i++) {
 		const struct case_row *nr = &next.rows[i], *br = find(&base, nr->name);
 		if (excluded(exclude, nr->name))
@@ -315,9 +384,22 @@ int cmd_compare(int argc, char **argv)
 			hist_file_free(&hb);
 			snprintf(r.why, sizeof(r.why), "the new histogram is missing or malformed");
 		} else {
-			compare_dists(&db, &dn, &o, &r);
 			hist_file_free(&hb);
 			hist_file_free(&hn);
+			if (load_reps(base.dir, nr->name, rb) == 0 && load_reps(next.dir, nr->name, rn) == 0 &&
+			    rb->n >= 2 && rn->n >= 2) {
+				compare_reps(rb, rn, &o, rep_alpha, &r);
+			} else {
+				/* one repetition on a side: the test inside the runs, which cannot see between runs */
+				load_hist(base.dir, nr->name, &hb, &db);
+				load_hist(next.dir, nr->name, &hn, &dn);
+				compare_dists(&db, &dn, &o, &r);
+				hist_file_free(&hb);
+				hist_file_free(&hn);
+				char why[sizeof(r.why)];
+				snprintf(why, sizeof(why), "within-run%s%.140s", r.why[0] ? ": " : "", r.why);
+				memcpy(r.why, why, sizeof(why));
+			}
 		}
 		counts[r.verdict]++;
 		if ((r.verdict == VERDICT_UNKNOWN || r.verdict == VERDICT_BROKEN) && !r.base_q[0]) {
@@ -328,9 +410,12 @@ int cmd_compare(int argc, char **argv)
 		for (int k = 1; k < COMPARE_NQ; k++)
 			if (r.p_value[k] < pmin)
 				pmin = r.p_value[k];
-		printf("%-44s %-8s %9llu ns %9llu ns %+7.1f%% %+7.1f%% %9.2g %6.3f%s%s\n", nr->name,
+		char ks[16] = "     -";
+		if (!isnan(r.ks_d))
+			snprintf(ks, sizeof(ks), "%6.3f", r.ks_d);
+		printf("%-44s %-8s %9llu ns %9llu ns %+7.1f%% %+7.1f%% %9.2g %s%s%s\n", nr->name,
 		       verdict_name(r.verdict), (unsigned long long)r.base_q[0], (unsigned long long)r.new_q[0],
-		       100 * r.shift[0], 100 * r.shift[2], pmin, r.ks_d, r.why[0] ? "  " : "", r.why);
+		       100 * r.shift[0], 100 * r.shift[2], pmin, ks, r.why[0] ? "  " : "", r.why);
 	}
 	/* cases that vanished: listed, unknown (the suite may have changed on purpose) */
 	for (size_t i = 0; i < base.n; i++)
@@ -338,8 +423,12 @@ int cmd_compare(int argc, char **argv)
 			printf("%-44s %-8s missing from the new run\n", base.rows[i].name, verdict_name(VERDICT_UNKNOWN));
 			counts[VERDICT_UNKNOWN]++;
 		}
+	free(rb);
+	free(rn);
 	printf("%u same, %u faster, %u slower, %u unknown", counts[VERDICT_SAME], counts[VERDICT_FASTER],
 	       counts[VERDICT_SLOWER], counts[VERDICT_UNKNOWN]);
+	if (counts[VERDICT_NOISY])
+		printf(", %u noisy (repetitions spread wider than the effect)", counts[VERDICT_NOISY]);
 	if (counts[VERDICT_BROKEN])
 		printf(", %u broken (ok before, not now)", counts[VERDICT_BROKEN]);
 	printf("\n");

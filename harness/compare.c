@@ -13,6 +13,7 @@ const char *verdict_name(enum verdict v)
 	case VERDICT_FASTER: return "faster";
 	case VERDICT_SLOWER: return "slower";
 	case VERDICT_BROKEN: return "broken";
+	case VERDICT_NOISY: return "noisy";
 	case VERDICT_UNKNOWN: break;
 	}
 	return "unknown";

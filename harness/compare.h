@@ -12,6 +12,7 @@
  * runs. The Kolmogorov-Smirnov distance is reported beside it.
  */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,8 @@ struct dist {
 };
 
 /* BROKEN: ok in the base run, not ok (failed, timed out, killed) in the new one. */
-enum verdict { VERDICT_SAME, VERDICT_FASTER, VERDICT_SLOWER, VERDICT_UNKNOWN, VERDICT_BROKEN };
+/* NOISY: the repetitions spread wider than the effect that matters; no verdict at that size (compare_reps.h). */
+enum verdict { VERDICT_SAME, VERDICT_FASTER, VERDICT_SLOWER, VERDICT_UNKNOWN, VERDICT_BROKEN, VERDICT_NOISY };
 const char *verdict_name(enum verdict v);
 
 struct compare_opts {

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "compare.h"
+#include "compare_reps.h"
 #include "hist.h"
 
 /*
@@ -81,6 +82,50 @@ static void make(struct hdist *x, uint64_t seed, uint64_t n, double scale, doubl
 	hist_foreach(&x->h, collect, x);
 }
 
+static void set_series(struct rep_series *s, const double *p50, unsigned n, double scale)
+{
+	s->n = n;
+	for (unsigned i = 0; i < n; i++)
+		for (int q = 0; q < COMPARE_NQ; q++)
+			s->q[q][i] = (uint64_t)llround(p50[i] * scale * (q == 0 ? 1.0 : q == 1 ? 1.5 : 3.0));
+}
+
+/* Verdicts over repetitions: the rank test, the effect threshold, noisy. */
+static void test_reps(void)
+{
+	/* exact Mann-Whitney: 3 below 3 is the most extreme of C(6,3) = 20 splits, two-sided */
+	const uint64_t lo[] = { 1, 2, 3 }, hi[] = { 4, 5, 6 };
+	CHECK_NEAR(mann_whitney_p(lo, 3, hi, 3), 0.1, 1e-12);
+	CHECK_NEAR(mann_whitney_p(lo, 3, lo, 3), 1.0, 1e-12);
+	const uint64_t five[] = { 10, 11, 12, 13, 14 }, five_hi[] = { 20, 21, 22, 23, 24 };
+	CHECK_NEAR(mann_whitney_p(five_hi, 5, five, 5), 2.0 / 252.0, 1e-12);
+
+	static struct rep_series a, b;
+	struct compare_opts o = COMPARE_DEFAULTS;   /* 25%, p50 and p90 */
+	struct compare_result r;
+	const double quiet[] = { 1000, 1010, 990, 1005, 995 }, quiet2[] = { 1003, 998, 1012, 992, 1001 };
+	set_series(&a, quiet, 5, 1.0);
+	set_series(&b, quiet2, 5, 1.0);
+	compare_reps(&a, &b, &o, 0.05, &r);
+	CHECK(r.verdict == VERDICT_SAME);
+	set_series(&b, quiet2, 5, 1.3);   /* 30% slower: found */
+	compare_reps(&a, &b, &o, 0.05, &r);
+	CHECK(r.verdict == VERDICT_SLOWER);
+	CHECK(r.shift[0] > 0.25);
+	set_series(&b, quiet2, 5, 1.1);   /* 10%: significant, but below the effect that matters */
+	compare_reps(&a, &b, &o, 0.05, &r);
+	CHECK(r.verdict == VERDICT_SAME);
+	set_series(&b, quiet2, 5, 0.7);
+	compare_reps(&a, &b, &o, 0.05, &r);
+	CHECK(r.verdict == VERDICT_FASTER);
+	/* repetitions that spread wider than the effect: noisy, not a verdict */
+	const double wild[] = { 1000, 1500, 800, 1300, 950 };
+	set_series(&b, wild, 5, 1.0);
+	compare_reps(&a, &b, &o, 0.05, &r);
+	CHECK(r.verdict == VERDICT_NOISY);
+	CHECK(strstr(r.why, "spread") != NULL);
+}
+
 int main(void)
 {
 	static struct hdist a, b;
@@ -132,6 +177,8 @@ int main(void)
 	}
 	printf("identical distributions: %d false alarms in 100 reruns\n", alarms);
 	CHECK(alarms <= 1);
+
+	test_reps();
 
 	/* pure helpers */
 	CHECK_NEAR(normal_two_sided_p(0.0), 1.0, 1e-12);
