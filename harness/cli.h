@@ -7,3 +7,4 @@ int cmd_list(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_ab(int argc, char **argv);

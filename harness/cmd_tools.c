@@ -1,6 +1,6 @@
 /*
  * Commands served by the Python tools in plots/ (reports are Python 3,
- * standard library only): harness plot, harness history.
+ * standard library only): harness plot, harness history, harness ab.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,4 +41,9 @@ int cmd_plot(int argc, char **argv)
 int cmd_history(int argc, char **argv)
 {
 	return exec_tool("history.py", argc, argv);
+}
+
+int cmd_ab(int argc, char **argv)
+{
+	return exec_tool("ab.py", argc, argv);
 }

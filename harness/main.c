@@ -20,7 +20,8 @@ static void usage(FILE *f)
 		"  list [mechanisms|loads|keys|needs]  mechanisms, loads, suite keys, what each needs\n"
 		"  compare BASE_DIR NEW_DIR     same, faster, slower or unknown, per case\n"
 		"  plot DIR                     histograms, tails and paper comparison (gnuplot)\n"
-		"  history record|list|show|plot  runs over time in SQLite (`history --help`)\n"
+		"  history record|list|show|plot|changes  runs over time in SQLite (`history --help`)\n"
+		"  ab --base REV --new REV SUITE  two builds run alternately, then compare (`ab --help`)\n"
 		"  version                      version and git revision\n"
 		"\n"
 		"`harness COMMAND --help` describes each command.\n");
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 		return cmd_plot(argc - 1, argv + 1);
 	if (strcmp(cmd, "history") == 0)
 		return cmd_history(argc - 1, argv + 1);
+	if (strcmp(cmd, "ab") == 0)
+		return cmd_ab(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("gapbench %s (%s, %s build%s%s)\n", GAPBENCH_VERSION, GAPBENCH_GIT_REVISION, GAPBENCH_BUILDTYPE,
 		       strcmp(GAPBENCH_SANITIZE, "none") ? ", sanitize=" : "",
