@@ -33,7 +33,7 @@ static void print_flags(unsigned flags)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ MECH_NEEDS_ROOT, "needs-root" }, { MECH_NEEDS_2CPUS, "needs-2cpus" },
-		{ MECH_NEEDS_KVM, "needs-kvm" }, { MECH_NEEDS_KMOD, "needs-kmod" },
+		{ MECH_NEEDS_KVM, "needs-kvm" },
 		{ MECH_SUBTRACT_PROBE_OVERHEAD, "probe-overhead-subtracted" },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -91,25 +91,23 @@ static void list_needs(void)
 	       "                mlock = true: root, CAP_IPC_LOCK or a memlock limit (ulimit -l)\n"
 	       "                dma_latency = true: root (writes /dev/cpu_dma_latency)\n"
 	       "                (without root: set those keys off, or degrade = true to run without them)\n");
-	printf("  %-28s %-5s %-5s %-6s %-5s\n", "mechanism/variant", "root", "kvm", "2cpus", "kmod");
+	printf("  %-28s %-5s %-5s %-6s\n", "mechanism/variant", "root", "kvm", "2cpus");
 	for (size_t i = 0; mechanism_at(i); i++) {
 		const struct mechanism_ops *m = mechanism_at(i);
 		for (unsigned v = 0; m->variants[v].name; v++) {
 			unsigned f = experiment_flags(m, v);
 			char name[160];
 			snprintf(name, sizeof(name), "%s/%s", m->name, m->variants[v].name);
-			printf("  %-28s %-5s %-5s %-6s %-5s\n", name, f & MECH_NEEDS_ROOT ? "yes" : "-",
-			       f & MECH_NEEDS_KVM ? "yes" : "-", f & MECH_NEEDS_2CPUS ? "yes" : "-",
-			       f & MECH_NEEDS_KMOD ? "yes" : "-");
+			printf("  %-28s %-5s %-5s %-6s\n", name, f & MECH_NEEDS_ROOT ? "yes" : "-",
+			       f & MECH_NEEDS_KVM ? "yes" : "-", f & MECH_NEEDS_2CPUS ? "yes" : "-");
 		}
 	}
 	for (size_t i = 0; loadgen_at(i); i++) {
 		const struct loadgen_ops *l = loadgen_at(i);
 		char name[160];
 		snprintf(name, sizeof(name), "load %s", l->name);
-		printf("  %-28s %-5s %-5s %-6s %-5s\n", name, l->flags & MECH_NEEDS_ROOT ? "yes" : "-",
-		       l->flags & MECH_NEEDS_KVM ? "yes" : "-", l->flags & MECH_NEEDS_2CPUS ? "yes" : "-",
-		       l->flags & MECH_NEEDS_KMOD ? "yes" : "-");
+		printf("  %-28s %-5s %-5s %-6s\n", name, l->flags & MECH_NEEDS_ROOT ? "yes" : "-",
+		       l->flags & MECH_NEEDS_KVM ? "yes" : "-", l->flags & MECH_NEEDS_2CPUS ? "yes" : "-");
 	}
 }
 
@@ -132,7 +130,7 @@ int cmd_list(int argc, char **argv)
 		printf("usage: harness list [mechanisms|loads|keys|needs]\n\n"
 		       "Lists mechanisms with their variants (each with its unit, flags and own options),\n"
 		       "load generators, the case keys of a suite with types, defaults, ranges and help,\n"
-		       "and what each experiment needs (root, /dev/kvm, two CPUs, a kernel module).\n");
+		       "and what each experiment needs (root, /dev/kvm, two CPUs).\n");
 		return 0;
 	}
 	bool all = strcmp(what, "all") == 0;

@@ -39,7 +39,6 @@ enum mech_flags {
 	MECH_NEEDS_ROOT = 1u << 0,
 	MECH_NEEDS_2CPUS = 1u << 1,
 	MECH_NEEDS_KVM = 1u << 2,
-	MECH_NEEDS_KMOD = 1u << 3,
 	/* The parent subtracts the measured probe overhead (min) from each sample:
 	   for experiments whose every sample is one span between tsc_start() and tsc_end(). */
 	MECH_SUBTRACT_PROBE_OVERHEAD = 1u << 4,

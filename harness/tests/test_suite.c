@@ -87,6 +87,8 @@ static const struct bad_case bad[] = {
 	{ "ctl_key.toml", "[[case]]\nmechanism = \"null\"\n\"sam\\u0007ples\" = 400\n", "ctl_key.toml:3:" },
 	{ "pmu_empty.toml", "[[case]]\nmechanism = \"null\"\npmu = \"\"\n", "pmu_empty.toml:3: key 'pmu': event names are non-empty" },
 	{ "pmu_long.toml", "[[case]]\nmechanism = \"null\"\npmu = \"" PMU_LONG "\"\n", "pmu_long.toml:3: key 'pmu': event names are non-empty strings under" },
+	/* an option's form is checked at load, not in setup */
+	{ "qos_form.toml", "[[case]]\nmechanism = \"hijack\"\nvariant = \"qos-tokens\"\nqos = \"abc\"\n", "qos_form.toml:4: key 'qos': 'abc': want three percentages" },
 	{ "formula.toml", "[[case]]\nname = \"=cmd\"\nmechanism = \"null\"\n", "formula.toml:2: key 'name': '=cmd': a case name may not start with" },
 	{ "dot.toml", "[[case]]\nname = \".\"\nmechanism = \"null\"\n", "dot.toml:2: key 'name': '.' cannot name a case" },
 	{ "dotdot.toml", "[[case]]\nname = \"..\"\nmechanism = \"null\"\n", "dotdot.toml:2: key 'name': '..' cannot name a case" },

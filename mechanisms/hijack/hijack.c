@@ -23,6 +23,10 @@
  */
 #include "hijack.h"
 
+#include <stdio.h>
+
+#include "tokens.h"
+
 #include "exec_basic.h"
 
 const char *const hj_syscall_names[] = { "getppid", "getpid", "write", NULL };
@@ -93,12 +97,27 @@ static const struct opt_desc qos_opts[] = {
 	OPT_TABLE_END,
 };
 
+/* The qos option's form, checked when the suite is loaded: three percentages that fit in one CPU. */
+static int qos_check(const char *value, char *why, size_t why_len)
+{
+	int64_t pct[QOS_TASKS - 1];
+	if (hj_tokens_parse_pct(value, pct, QOS_TASKS - 1) != 0) {
+		snprintf(why, why_len, "'%s': want three percentages like \"40,30,20\"", value);
+		return -1;
+	}
+	if (pct[0] + pct[1] + pct[2] > 100) {
+		snprintf(why, why_len, "'%s': the three shares add up to more than 100%%", value);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct opt_desc qos_tokens_opts[] = {
 	QOS_COMMON,
 	OPT_INT_FIELD(C, rate, "42000", 1, 1000000, "packets/s", "the sender's rate per stream (token sizing)"),
 	OPT_INT_FIELD(C, token_period_ms, "10", 1, 10000, "ms", "token refresh period"),
-	OPT_STR_FIELD(C, qos, "40,30,20",
-		      "percent of the receiving CPU's packets for tasks 0,1,2 per period; task 3 best effort"),
+	OPT_STR_CHECKED_FIELD(C, qos, "40,30,20", qos_check,
+			      "percent of the receiving CPU's packets for tasks 0,1,2 per period; task 3 best effort"),
 	OPT_ENUM_FIELD(C, placement, "same", placement_choices,
 		       "token executive process on the tasks' CPU (same) or on peer_cpu (split)"),
 	OPT_TABLE_END,
