@@ -13,8 +13,8 @@
 #include "toml_c.h"
 
 const struct opt_desc case_settings_opts[] = {
-	OPT_INT_FIELD(struct case_settings, samples, "10000", 1, 100000000, "samples",
-		      "samples kept after warm-up"),
+	OPT_INT_FIELD(struct case_settings, samples, "10000", 1, 1000000000000, "samples",
+		      "samples recorded after warm-up (more than 10^7 are streamed into a histogram: keep_samples)"),
 	OPT_INT_FIELD(struct case_settings, repeat, "1", 1, 1000, "runs",
 		      "repetitions, each its own child process, interleaved round-robin with the suite's other cases in "
 		      "a shuffled order; the row's statistics are over all, its spread between repetitions in rep_* "
