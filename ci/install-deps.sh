@@ -10,4 +10,5 @@ apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential g++ meson ninja-build pkg-config git ca-certificates \
 	libtomlplusplus-dev libjansson-dev libmd-dev libpfm4-dev libcsv-dev \
-	rt-tests gnuplot-nox python3 linux-perf chromium iproute2
+	rt-tests gnuplot-nox python3 linux-perf chromium iproute2 \
+	bzip2

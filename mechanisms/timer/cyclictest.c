@@ -364,18 +364,19 @@ int ct_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	const struct timer_cfg *cfg = ctx->cfg;
 	struct ct_run *ct = ctx->priv;
+	uint64_t loops = timer_case_loops(ctx, cfg, s);   /* duration_s: what fits before the deadline */
 	struct ct_parse p = {
 		.bucket_ns = cfg->ct_nsecs ? 1 : NSEC_PER_USEC,
-		.loops = s->cap,
+		.loops = loops,
 		.total = -1, .min = -1, .avg = -1, .max = -1, .overflows = -1,
 	};
-	uint64_t bound_ns = timer_run_ns(cfg, s->cap) + CT_SLACK_NS;
+	uint64_t bound_ns = timer_run_ns(cfg, loops) + CT_SLACK_NS;
 
 	if (ctx->timeout_ns && bound_ns > ctx->timeout_ns)
 		bound_ns = ctx->timeout_ns;
 	s->warmup_target = 0;   /* the histogram cannot tell warm-up apart */
 	ct->err_tail[0] = '\0';
-	build_argv(ctx, ct, s->cap);
+	build_argv(ctx, ct, loops);
 	int rc = ct_spawn(ctx, ct);
 	if (!rc)
 		rc = collect(ctx, ct, &p, s, bound_ns);
@@ -392,9 +393,9 @@ int ct_measure(struct mech_ctx *ctx, struct samples *s)
 	report_summary(ctx, &p);
 	for (int64_t i = 0; i < p.overflows; i++)
 		samples_add(s, (uint64_t)p.max * p.bucket_ns);
-	if (s->count != s->cap)
+	if (s->count != loops)
 		return mech_why(ctx, BENCH_FAIL, "rebuilt %llu samples from cyclictest, expected %llu",
-				(unsigned long long)s->count, (unsigned long long)s->cap);
+				(unsigned long long)s->count, (unsigned long long)loops);
 	return BENCH_OK;
 }
 

@@ -77,7 +77,8 @@ static int nanosleep_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	const struct timer_cfg *cfg = ctx->cfg;
 	uint64_t interval_ns = (uint64_t)cfg->interval_us * NSEC_PER_USEC;
-	uint64_t loops = s->cap + s->warmup_target;
+	/* a duration_s case: the periods until its deadline, warm-up included */
+	uint64_t loops = s->deadline_tsc ? timer_case_loops(ctx, cfg, s) : s->cap + s->warmup_target;
 	uint64_t missed = 0, missed_warmup = 0;
 
 	int rc = check_duration(ctx, loops);
@@ -143,7 +144,8 @@ static int cyclictest_setup(struct mech_ctx *ctx)
 
 static int cyclictest_measure(struct mech_ctx *ctx, struct samples *s)
 {
-	int rc = check_duration(ctx, s->cap);
+	const struct timer_cfg *cfg = ctx->cfg;
+	int rc = check_duration(ctx, timer_case_loops(ctx, cfg, s));
 	return rc ? rc : ct_measure(ctx, s);
 }
 

@@ -22,6 +22,23 @@ static inline uint64_t timer_run_ns(const struct timer_cfg *cfg, uint64_t loops)
 	return loops * (uint64_t)cfg->interval_us * NSEC_PER_USEC;
 }
 
+/*
+ * The periods a case runs: its samples, or for a duration_s case (streamed,
+ * cap unbounded) as many periods as fit before its deadline.
+ */
+static inline uint64_t timer_case_loops(const struct mech_ctx *ctx, const struct timer_cfg *cfg,
+					const struct samples *s)
+{
+	if (!s->deadline_tsc)
+		return s->cap;
+	uint64_t now = __rdtsc();
+	if (s->deadline_tsc <= now || !ctx->tsc || !ctx->tsc->tsc_khz)
+		return 1;
+	double left_ns = (double)(s->deadline_tsc - now) * 1e6 / (double)ctx->tsc->tsc_khz;
+	uint64_t loops = (uint64_t)(left_ns / ((double)cfg->interval_us * NSEC_PER_USEC));
+	return loops ? loops : 1;
+}
+
 /* CLOCK_MONOTONIC in ns; 0 only if the clock is broken. */
 static inline uint64_t timer_mono_ns(void)
 {
