@@ -217,6 +217,7 @@ struct progress {
 	const struct child_shared *sh;
 	const char *name;
 	uint64_t start_ns, next_ns;
+	int64_t duration_s;   /* a duration_s case: it runs to a time, not to a count */
 };
 
 static void progress_tick(struct progress *pr, uint64_t now)
@@ -224,9 +225,14 @@ static void progress_tick(struct progress *pr, uint64_t now)
 	if (!pr || now < pr->next_ns)
 		return;
 	pr->next_ns = now + RUNNER_PROGRESS_S * 1000000000ull;
-	fprintf(stderr, "      %s: %s, %llu of %llu samples after %.0f s\n", pr->name,
-		case_phase_name(pr->sh->phase), (unsigned long long)pr->sh->s.count,
-		(unsigned long long)pr->sh->s.cap, (double)(now - pr->start_ns) / 1e9);
+	if (pr->duration_s > 0)
+		fprintf(stderr, "      %s: %s, %llu samples after %.0f s (measuring for %lld s)\n", pr->name,
+			case_phase_name(pr->sh->phase), (unsigned long long)pr->sh->s.count,
+			(double)(now - pr->start_ns) / 1e9, (long long)pr->duration_s);
+	else
+		fprintf(stderr, "      %s: %s, %llu of %llu samples after %.0f s\n", pr->name,
+			case_phase_name(pr->sh->phase), (unsigned long long)pr->sh->s.count,
+			(unsigned long long)pr->sh->s.cap, (double)(now - pr->start_ns) / 1e9);
 }
 
 static int wait_exit(int pidfd, pid_t pid, uint64_t deadline_ns, volatile int *interrupted, struct progress *pr)
@@ -388,7 +394,7 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 
 	uint64_t deadline = t_start + (uint64_t)cs->set.timeout_s * 1000000000u;
 	struct progress pr = { .sh = r->sh, .name = cs->name, .start_ns = t_start,
-			       .next_ns = t_start + RUNNER_PROGRESS_S * 1000000000ull };
+			       .next_ns = t_start + RUNNER_PROGRESS_S * 1000000000ull, .duration_s = cs->set.duration_s };
 	int w = wait_exit(pidfd, pid, deadline, env->interrupted, &pr);
 	bool timed_out = w == 0, interrupted = w < 0;
 	bool unkillable = false;
