@@ -51,8 +51,9 @@ def chart(entry, stat):
     xs, ys = [xval(p) for p in pts], [p[3] for p in pts]
     x0, x1 = min(xs), max(xs)
     y0, y1 = min(ys), max(ys)
-    if y1 == y0:
-        y0, y1 = y0 * 0.9 - 1, y1 * 1.1 + 1
+    span = max(y1 - y0, 0.1 * max(abs(y0), abs(y1)), 1.0)   # at least 10%: 1% noise should look flat
+    mid = (y0 + y1) / 2
+    y0, y1 = mid - span / 2, mid + span / 2
     margin = (y1 - y0) * 0.08
     y0, y1 = max(0.0, y0 - margin), y1 + margin
     sx = (W - PAD_L - PAD_R) / ((x1 - x0) or 1)
