@@ -59,7 +59,7 @@ def machine_class(meta, override=None):
 
 
 def filters(args, extra=None, params=()):
-    """WHERE clause (with '?' placeholders) from --suite / --machine / --class."""
+    """WHERE clause (with '?' placeholders) from --suite / --machine / --this-machine / --class."""
     clauses, out = [], []
     if getattr(args, "suite", None):
         clauses.append("r.suite = ?")
@@ -67,6 +67,9 @@ def filters(args, extra=None, params=()):
     if getattr(args, "machine", None):
         clauses.append("(r.machine LIKE ? OR r.machine_id LIKE ?)")
         out += [f"%{args.machine}%"] * 2
+    if getattr(args, "this_machine", False):
+        clauses.append("r.machine_id = ?")
+        out.append(machine_id() or "?")
     if getattr(args, "machine_class", None):
         clauses.append("r.machine_class LIKE ?")
         out.append(f"%{args.machine_class}%")

@@ -2,7 +2,7 @@
 """Results history: every run of every lab machine recorded, any case followed over time.
 
 usage: plots/history.py [--db URL] record DIR... [--machine-id ID] [--machine-class KEY] [--label TEXT]
-       plots/history.py [--db URL] list [--suite NAME] [--machine TEXT] [--class TEXT]
+       plots/history.py [--db URL] list [--suite NAME] [--machine TEXT] [--this-machine] [--class TEXT]
        plots/history.py [--db URL] show CASE [filters]
        plots/history.py [--db URL] plot CASE --out PATH [filters]
        plots/history.py [--db URL] changes [CASE] [--recent N] [--stat p50_ns] [filters]
@@ -314,6 +314,8 @@ def parser():
             s.add_argument("--out", required=True, help="output path without extension")
         s.add_argument("--suite")
         s.add_argument("--machine", help="substring of the machine id or of hostname / CPU model")
+        s.add_argument("--this-machine", action="store_true",
+                       help="only this machine's runs ($GAPBENCH_MACHINE_ID or the hash of /etc/machine-id)")
         s.add_argument("--class", dest="machine_class", help="substring of the machine class")
     return ap
 
