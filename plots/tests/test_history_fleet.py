@@ -244,8 +244,22 @@ def kill_checks(url, tmpl, d):
     check(q.returncode == 0 and "recorded run" in q.stdout, f"the killed run records afterwards: {q.stdout}{q.stderr}")
 
 
-def run_suite(url, harness, tmpl, d):
+def first_use_checks(url):
+    """4 recorders opening an empty database at once: the schema is created once, all of them work."""
+    procs = [subprocess.Popen([sys.executable, HISTORY, "--db", url, "info"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    db = histdb.connect(url, migrate=False)
+    rows = db.query("SELECT version FROM schema_version")
+    db.close()
+    check(all(p.returncode == 0 for p in procs) and [tuple(r) for r in rows] == [(2,)],
+          f"4 processes creating the schema at once: {[p.returncode for p in procs]} {rows} "
+          f"{[e.strip()[-200:] for _, e in outs if e.strip()]}")
+
+
+def run_suite(url, harness, tmpl, d, fresh_url):
     os.makedirs(d)
+    first_use_checks(fresh_url)
     _, answers = fleet_checks(url, harness, tmpl, d)
     concurrency_checks(url, tmpl, d)
     kill_checks(url, tmpl, d)
@@ -258,7 +272,7 @@ def run_suite(url, harness, tmpl, d):
 
 
 def sqlite_mode(harness, d, tmpl):
-    run_suite(os.path.join(d, "h.sqlite"), harness, tmpl, os.path.join(d, "suite"))
+    run_suite(os.path.join(d, "h.sqlite"), harness, tmpl, os.path.join(d, "suite"), os.path.join(d, "fresh.sqlite"))
     # no --db and no $GAPBENCH_HISTORY: results/history.sqlite under the working directory, no server
     cwd = os.path.join(d, "cwd")
     os.makedirs(cwd)
@@ -310,7 +324,10 @@ def pg_mode(harness, d, tmpl):
         sys.exit(p.returncode)
     url = "postgresql:"   # libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE from pg_virtualenv
     t0 = time.monotonic()
-    pg = run_suite(url, harness, tmpl, os.path.join(d, "pg"))
+    admin = histdb.connect(url, migrate=False)
+    admin.execute("CREATE DATABASE fresh")
+    admin.close()
+    pg = run_suite(url, harness, tmpl, os.path.join(d, "pg"), "postgresql:///fresh")
     print(f"     postgresql suite: {time.monotonic() - t0:.1f} s")
     # the same recordings on SQLite (its concurrency and kill checks are the sqlite test's)
     os.makedirs(os.path.join(d, "lite"))
