@@ -73,14 +73,25 @@ def legacy_machine_id(machine_text):
 
 
 def _backfill_v2(db):
-    """Runs recorded before version 2 get their run key, a machine id and class from the host text."""
-    for rid, started, sha, machine, kernel in db.query(
-            "SELECT id, started, suite_sha256, machine, kernel FROM runs WHERE run_key IS NULL"):
-        model = machine.split(" / ", 1)[-1]
-        rel = ".".join((kernel or "?").split(".")[:2])
+    """Runs recorded before version 2 get their run key, machine id and class. Before the fleet each
+    machine kept its own history, so a run of this host is this machine's (the id new runs get, so its
+    series goes on); its class is read from the results folder's meta.json when that still exists."""
+    import json
+    import socket
+    import histfleet
+    here = histfleet.machine_id()
+    for rid, started, sha, machine, kernel, folder in db.query(
+            "SELECT id, started, suite_sha256, machine, kernel, folder FROM runs WHERE run_key IS NULL"):
+        host, _, model = machine.partition(" / ")
+        try:
+            with open(os.path.join(folder, "meta.json"), encoding="utf-8") as f:
+                cls = histfleet.machine_class(json.load(f))
+        except (OSError, ValueError, AttributeError, TypeError):
+            rel = ".".join((kernel or "?").split("-")[0].split(".")[:2])
+            cls = f"{model or '?'}, ? cpus, linux {rel}, ?"
+        mid = here if here and host == socket.gethostname() else legacy_machine_id(machine)
         db.execute("UPDATE runs SET run_key = ?, machine_id = ?, machine_class = ? WHERE id = ?",
-                   [run_key(started, sha, machine), legacy_machine_id(machine), f"{model}, ? cpus, linux {rel}, ?",
-                    rid])
+                   [run_key(started, sha, machine), mid, cls, rid])
 
 
 def _import_psycopg2():

@@ -122,23 +122,31 @@ def case_points(db, args, case, stat):
     return out
 
 
-def trend(db, args, case, stat, recent, by_class=True):
-    """The trend of a case: [{"class", "machines": [{machine_id, host, label, points, steps, drifts}],
-    "class_series": {...} when the class has several machines}], classes in name order."""
+GROUPS = ("machine", "class", "all")
+
+
+def trend(db, args, case, stat, recent, group="machine"):
+    """The trend of a case: [{"class", "machines": [{machine_id, host, label, points, steps, drifts}]}],
+    classes in name order. group "machine" (the default): one series per machine within its class;
+    "class": one series per class, its machines' runs in time order; "all": one series of every run."""
     series = case_points(db, args, case, stat)
+    if group != "machine":
+        merged = {}
+        for (cls, mid), s in series.items():
+            key = (cls if group == "class" else "all classes", "*")
+            m = merged.setdefault(key, {"host": None, "label": None, "points": [], "ids": set()})
+            m["points"] += s["points"]
+            m["ids"].add(mid)
+        for m in merged.values():
+            m["points"].sort(key=lambda p: (p[1], p[0]))
+            m["host"] = f"{len(m.pop('ids'))} machine(s)"
+        series = merged
     classes = {}
     for (cls, mid), s in sorted(series.items()):
         pts = s["points"][-recent:]
         classes.setdefault(cls, []).append({"machine_id": mid, "host": s["host"], "label": s["label"],
                                             "points": pts, **series_changes(pts)})
-    out = []
-    for cls, machines in sorted(classes.items()):
-        entry = {"class": cls, "machines": machines}
-        if by_class and len(machines) > 1:
-            pts = sorted((p for m in machines for p in m["points"]), key=lambda p: (p[1], p[0]))[-recent:]
-            entry["class_series"] = {"points": pts, **series_changes(pts)}
-        out.append(entry)
-    return out
+    return [{"class": cls, "machines": machines} for cls, machines in sorted(classes.items())]
 
 
 def verdict(value, baseline, effect):

@@ -5,9 +5,9 @@ usage: plots/history.py [--db URL] record DIR... [--machine-id ID] [--machine-cl
        plots/history.py [--db URL] list [--suite NAME] [--machine TEXT] [--this-machine] [--class TEXT]
        plots/history.py [--db URL] show CASE [filters]
        plots/history.py [--db URL] plot CASE --out PATH [filters]
-       plots/history.py [--db URL] changes [CASE] [--recent N] [--stat p50_ns] [filters]
+       plots/history.py [--db URL] changes [CASE] [--recent N] [--stat p50_ns] [--group G] [filters]
        plots/history.py [--db URL] fleet [--baseline N] [--effect F] [--stat p50_ns] [filters]
-       plots/history.py [--db URL] trend CASE [--recent N] [--stat p50_ns] [--json] [filters]
+       plots/history.py [--db URL] trend CASE [--recent N] [--stat p50_ns] [--group G] [--json] [filters]
        plots/history.py [--db URL] page OUT.html [--case CASE]... [--recent N] [--stat p50_ns] [filters]
        plots/history.py [--db URL] info
 
@@ -22,7 +22,8 @@ record at once. Each run carries its machine id (a hash of /etc/machine-id,
 or --machine-id / $GAPBENCH_MACHINE_ID) and machine class (CPU model, cores,
 kernel major.minor, virtualization; or --machine-class /
 $GAPBENCH_MACHINE_CLASS) and a label (--label / $GAPBENCH_RUN_LABEL, e.g.
-"tcg"). `changes`, `trend` and `fleet` work per machine, within its class.
+"tcg"). `changes`, `trend` and `fleet` work per machine, within its class
+(`--group class` or `all` for one series per class or of every run).
 `fleet`: the latest night of each machine with its verdicts against that
 machine's own earlier nights. `trend`: a case's series per class and machine
 with its change points (plots/changepoints.py) and the git revision of each.
@@ -213,8 +214,7 @@ def case_names(db, args):
 def changes(db, args):
     lines = []
     for case in [args.case] if args.case else case_names(db, args):
-        lines += change_lines(case, histfleet.trend(db, args, case, args.stat, args.recent, by_class=False),
-                              args.stat)
+        lines += change_lines(case, histfleet.trend(db, args, case, args.stat, args.recent, args.group), args.stat)
     print("\n".join(lines) if lines else f"history: no step or drift in the last {args.recent} runs"
           f"{' of ' + args.case if args.case else ''} ({args.stat})")
 
@@ -239,7 +239,7 @@ def fleet(db, args):
 
 
 def trend(db, args):
-    classes = histfleet.trend(db, args, args.case, args.stat, args.recent)
+    classes = histfleet.trend(db, args, args.case, args.stat, args.recent, args.group)
     if args.json:
         print(json.dumps({"case": args.case, "stat": args.stat, "classes": classes}, indent=1))
         return
@@ -257,10 +257,6 @@ def trend(db, args):
                 print(f"    {rid:>5} {started:25} {rev:18} {v:>12.0f}{mark}")
         for line in change_lines(args.case, [c], args.stat):
             print("  " + line)
-        if "class_series" in c:
-            for s in c["class_series"]["steps"]:
-                print(f"  class series: step at run {s['run']} ({s['started']}, {s['revision']}): "
-                      f"{s['before']:.0f} -> {s['after']:.0f}")
 
 
 def page(db, args):
@@ -303,6 +299,9 @@ def parser():
             s.add_argument("--case", action="append", help="a case to chart (default: every case)")
         if name in ("changes", "trend", "page"):
             s.add_argument("--recent", type=int, default=60, help="the last N runs of each series (default 60)")
+        if name in ("changes", "trend"):
+            s.add_argument("--group", choices=histfleet.GROUPS, default="machine",
+                           help="one series per machine within its class (default), per class, or all runs")
         if name in ("changes", "trend", "page", "fleet"):
             s.add_argument("--stat", choices=histfleet.STATS, default="p50_ns")
         if name in ("trend", "fleet"):

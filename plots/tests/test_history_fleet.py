@@ -172,6 +172,13 @@ def fleet_checks(url, harness, tmpl, d):
           f"the step is reported at {REV[STEP_AT]}: {[(s['revision'], s['before'], s['after']) for s in steps]}")
     check(machines.get("lab-epyc-vm-1", {}).get("steps") == [], "no step on the flat machine")
     answers["trend"] = tr
+    p = hist(url, "trend", "syscall", "--json", "--group", "all", harness=harness)
+    one = json.loads(p.stdout)["classes"] if p.returncode == 0 else []
+    check(len(one) == 1 and len(one[0]["machines"]) == 1 and len(one[0]["machines"][0]["points"]) == 20
+          and one[0]["machines"][0]["host"] == "2 machine(s)", f"--group all: one series of 20 runs: {p.stdout[:300]}")
+    p = hist(url, "trend", "syscall", "--json", "--group", "class", harness=harness)
+    per = json.loads(p.stdout)["classes"] if p.returncode == 0 else []
+    check([len(c["machines"][0]["points"]) for c in per] == [10, 10], f"--group class: two series of 10 runs")
     p = hist(url, "trend", "syscall", harness=harness)
     check(p.returncode == 0 and f"step at run" in p.stdout and REV[STEP_AT] in p.stdout and "lab-epyc-vm-1" in p.stdout,
           f"trend text shows both machines and the step:\n{p.stdout[-1500:]}")
@@ -293,7 +300,8 @@ def sqlite_mode(harness, d, tmpl):
     machine = f"{meta['platform']['kernel']['hostname']} / {meta['platform']['cpu']['model']}"
     con.execute("INSERT INTO runs (started, finished, suite, suite_sha256, git_revision, machine, kernel, sanitized,"
                 " folder) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)", (meta["run"]["started"], None, meta["suite"]["name"],
-                meta["suite"]["sha256"], "oldrev", machine, meta["platform"]["kernel"]["release"], "/x"))
+                meta["suite"]["sha256"], "oldrev", machine, meta["platform"]["kernel"]["release"],
+                os.path.join(d, "real")))
     con.execute("INSERT INTO cases (run_id, name, status, p50_ns) VALUES (1, 'null', 'ok', 20)")
     con.commit()
     con.close()
@@ -301,6 +309,13 @@ def sqlite_mode(harness, d, tmpl):
     q = hist(old, "info")
     check(p.returncode == 0 and "already recorded" in p.stdout and "schema version 2, 1 runs" in q.stdout,
           f"a version-1 database is migrated and knows its runs: {p.stdout}{p.stderr}{q.stdout}{q.stderr}")
+    # its runs of this host are this machine's, in the class their meta.json gives: the series goes on
+    import histfleet
+    db = histdb.connect(old)
+    got = [tuple(r) for r in db.query("SELECT machine_id, machine_class FROM runs")]
+    db.close()
+    want = (histfleet.machine_id(), histfleet.machine_class(meta))
+    check(got == [want], f"a version-1 run gets this machine's id and class: {got} != {[want]}")
 
 
 def pg_mode(harness, d, tmpl):
