@@ -179,9 +179,10 @@ def fleet_checks(url, harness, tmpl, d):
           and one[0]["machines"][0]["host"] == "2 machine(s)", f"--group all: one series of 20 runs: {p.stdout[:300]}")
     p = hist(url, "trend", "syscall", "--json", "--group", "class", harness=harness)
     per = json.loads(p.stdout)["classes"] if p.returncode == 0 else []
-    check([len(c["machines"][0]["points"]) for c in per] == [10, 10], f"--group class: two series of 10 runs")
+    check([len(c["machines"][0]["points"]) for c in per] == [10, 10], f"--group class: two series of 10 runs: {p.stdout[:300]}")
     p = hist(url, "trend", "syscall", harness=harness)
-    check(p.returncode == 0 and f"step at run" in p.stdout and REV[STEP_AT] in p.stdout and "lab-epyc-vm-1" in p.stdout,
+    check(p.returncode == 0 and "step at run" in p.stdout and REV[STEP_AT] in p.stdout
+          and "lab-epyc-vm-1" in p.stdout,
           f"trend text shows both machines and the step:\n{p.stdout[-1500:]}")
     p = hist(url, "changes", harness=harness)
     lines = [ln for ln in p.stdout.splitlines() if "syscall: step" in ln]
@@ -206,7 +207,8 @@ def concurrency_checks(url, tmpl, d):
     t0 = time.monotonic()
     for i in range(4):
         mine = folders[50 * i:50 * (i + 1)] + folders[50 * ((i + 1) % 4):50 * ((i + 1) % 4) + 25]
-        procs.append(subprocess.Popen([sys.executable, HISTORY, "--db", url, "record", "--machine-id", "lab-conc", *mine],
+        procs.append(subprocess.Popen([sys.executable, HISTORY, "--db", url, "record", "--machine-id", "lab-conc",
+                                       *mine],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outs = [p.communicate(timeout=300) for p in procs]
     took = time.monotonic() - t0
@@ -335,8 +337,9 @@ def pg_mode(harness, d, tmpl):
         # create the cluster under /etc/postgresql), dropped when this command exits
         env = dict(os.environ, GAPBENCH_PG_TEST="inside")
         # (no fsync: the test kills a client, not the server, so durability on power loss is not in question)
-        p = subprocess.run(["pg_virtualenv", "-t", "-i", "--no-sync", "-o", "fsync=off", sys.executable, os.path.abspath(__file__), "pg", harness],
-                           env=env, stdin=subprocess.DEVNULL, timeout=240)
+        p = subprocess.run(["pg_virtualenv", "-t", "-i", "--no-sync", "-o", "fsync=off", sys.executable,
+                            os.path.abspath(__file__), "pg", harness],
+                           env=env, stdin=subprocess.DEVNULL, timeout=280)
         sys.exit(p.returncode)
     url = "postgresql:"   # libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE from pg_virtualenv
     t0 = time.monotonic()
@@ -385,7 +388,7 @@ def page_mode(harness, d, tmpl):
     check(m is not None and int(m.group(1)) == 4 and m.group(2) == m.group(1),
           f"Chromium laid out every chart (2 cases x 2 classes): {m.groups() if m else dom[-500:]}")
     check(all(f'class="machine" data-machine="{mid}"' in dom for mid in MACHINES), "the fleet table lists both")
-    check(f'class="step" x1=' in dom and f'data-revision="{REV[STEP_AT]}" data-machine="{STEP_MACHINE}"' in dom,
+    check('class="step" x1=' in dom and f'data-revision="{REV[STEP_AT]}" data-machine="{STEP_MACHINE}"' in dom,
           "the syscall chart marks the step at its revision")
     check(f'class="steprow" data-machine="{STEP_MACHINE}" data-revision="{REV[STEP_AT]}"' in dom,
           "the step is listed under the chart")
