@@ -4,7 +4,8 @@
 usage: test_history_fleet.py sqlite HARNESS   the suite on SQLite; the default database with no --db;
                                               a version-1 database migrated in place
        test_history_fleet.py pg HARNESS       a throwaway PostgreSQL (pg_virtualenv -t), the suite on it
-                                              and on SQLite, and the same answers from both
+                                              and on SQLite, and the same answers from both; a
+                                              ci/nightly.sh night recorded into it
                                               (exit 77 when PostgreSQL or psycopg2 is not installed)
        test_history_fleet.py page HARNESS     the trend page in headless Chromium (77 without Chromium)
 
@@ -350,17 +351,44 @@ def pg_mode(harness, d, tmpl):
     print(f"     postgresql suite: {time.monotonic() - t0:.1f} s")
     # the same recordings on SQLite (its concurrency and kill checks are the sqlite test's)
     os.makedirs(os.path.join(d, "lite"))
-    url = os.path.join(d, "h.sqlite")
-    _, answers = fleet_checks(url, harness, tmpl, os.path.join(d, "lite"))
-    db = histdb.connect(url)
+    lite_url = os.path.join(d, "h.sqlite")
+    _, answers = fleet_checks(lite_url, harness, tmpl, os.path.join(d, "lite"))
+    db = histdb.connect(lite_url)
     lite = normalise(answers, {rid: s for rid, s in db.query("SELECT id, started FROM runs")})
     db.close()
     for k in pg:
         check(pg[k] == lite[k], f"SQLite and PostgreSQL give the same {k}")
+    nightly_checks(url, harness, d)
     # the password never shows: a URL with one is redacted in error messages
     p = hist("postgresql://gb:s3cret@127.0.0.1:1/none", "info")
     check(p.returncode == 2 and "s3cret" not in p.stderr and len(p.stderr.strip().splitlines()) == 1,
           f"an unreachable server: one line, no password: {p.stderr.strip()}")
+
+
+def nightly_checks(url, harness, d):
+    """ci/nightly.sh with GAPBENCH_HISTORY pointing at the server: the night lands there, under the
+    machine id from the environment, and the trend page is published."""
+    script = os.path.join(os.path.dirname(PLOTS), "ci", "nightly.sh")
+    wrapper = os.path.join(d, "harness-no-lock")
+    with open(wrapper, "w") as f:   # the night need not wait for other runs' measuring lock
+        f.write(f'#!/bin/sh\nif [ "$1" = run ]; then shift; exec "{harness}" run --no-lock "$@"; fi\n'
+                f'exec "{harness}" "$@"\n')
+    os.chmod(wrapper, 0o755)
+    suite = os.path.join(d, "night.toml")
+    with open(suite, "w") as f:
+        f.write(SUITE)
+    env = dict(os.environ, HARNESS=wrapper, GAPBENCH_NIGHTLY_DIR=os.path.join(d, "state"), SUITE=suite,
+               PUBLISH_DIR=os.path.join(d, "pub"), GAPBENCH_HISTORY=url, GAPBENCH_MACHINE_ID="lab-nightly")
+    env.pop("STRICT", None)
+    p = subprocess.run(["bash", script], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
+                       timeout=240)
+    db = histdb.connect(url)
+    n = count(db, "SELECT COUNT(*) FROM runs WHERE machine_id = ?", ["lab-nightly"])
+    db.close()
+    check(p.returncode == 0 and n == 1 and os.path.exists(os.path.join(d, "pub", "fleet.html"))
+          and not os.path.exists(os.path.join(d, "state", "history.sqlite")),
+          f"a night recorded into {url} and its page published: exit {p.returncode}, {n} run(s): "
+          f"{p.stdout[-1500:]} {p.stderr[-500:]}")
 
 
 def page_mode(harness, d, tmpl):
