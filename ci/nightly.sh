@@ -10,6 +10,11 @@
 #   STRICT=1              a machine that is not quiet or not configured fails the night (exit 3)
 #   COMPARE_ARGS          extra arguments for harness compare (e.g. "--effect 0.05")
 #   HARNESS               an already built harness to use (skips the build)
+#   GAPBENCH_HISTORY      the history database: a path or postgresql://USER@HOST/DB shared by the lab's
+#                         machines (default $GAPBENCH_NIGHTLY_DIR/history.sqlite); a password goes in
+#                         ~/.pgpass or PGPASSWORD, never in a log
+#   GAPBENCH_MACHINE_ID   this machine's name in the history (default: a hash of /etc/machine-id)
+#   GAPBENCH_RUN_LABEL    a label recorded with the run (e.g. the VM or accelerator it measured under)
 #
 # Exit status: 0 good night, 1 regression or failed cases, 2 bad input, 3 machine not ready (STRICT=1).
 set -uo pipefail
@@ -46,9 +51,11 @@ rc=$?
 [ $rc -eq 2 ] && exit 2
 "$HARNESS" plot "$out" >/dev/null || echo "nightly: plots failed (is gnuplot installed?)"
 python3 plots/report.py "$out" >/dev/null || echo "nightly: report failed"
-"$HARNESS" history --db "$state/history.sqlite" record "$out"
-# where the series moved over the last 60 nights: steps (with the revision) and slow drifts
-"$HARNESS" history --db "$state/history.sqlite" changes --recent 60 | tee "$out/changes.txt"
+# the database travels in the environment, never on a command line (ps would show a password)
+export GAPBENCH_HISTORY="${GAPBENCH_HISTORY:-$state/history.sqlite}"
+"$HARNESS" history record "$out" || echo "nightly: recording the history failed"
+# where this machine's series moved over the last 60 nights: steps (with the revision) and slow drifts
+"$HARNESS" history changes --this-machine --recent 60 | tee "$out/changes.txt"
 
 # 3. Compare with the last good night.
 if [ -d "$state/last-good" ]; then
@@ -64,6 +71,8 @@ fi
 # 4. Publish, and remember a good night.
 if [ -n "${PUBLISH_DIR:-}" ]; then
 	mkdir -p "$PUBLISH_DIR/latest" && cp -r "$out"/report.* "$out"/summary.csv "$out"/plots "$PUBLISH_DIR/latest/" 2>/dev/null
+	# the fleet's trend page: every machine this history holds (one, with the default SQLite)
+	"$HARNESS" history page "$PUBLISH_DIR/fleet.html" >/dev/null || echo "nightly: the trend page failed"
 fi
 if [ $rc -eq 0 ]; then
 	ln -sfn "$out" "$state/last-good"
