@@ -180,3 +180,61 @@ int csm_proc_stat_ns(pid_t pid, uint64_t *ns)
 		*ns = ticks * (1000000000ull / (uint64_t)hz);
 	return err;
 }
+
+/* "cpuN " at the start of a line of /proc/stat, N = cpu; the first field after it, or NULL. */
+static const char *cpu_line(const char *buf, int cpu)
+{
+	char tag[16] = "cpu";
+	unsigned n = 3;
+	char digits[12];
+	unsigned d = 0;
+
+	do {
+		digits[d++] = (char)('0' + cpu % 10);
+		cpu /= 10;
+	} while (cpu && d < sizeof(digits));
+	while (d)
+		tag[n++] = digits[--d];
+	tag[n++] = ' ';
+	for (const char *p = buf; p;) {
+		if (strncmp(p, tag, n) == 0)
+			return p + n;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+int csm_cpu_idle_ns(int cpu, uint64_t *ns)
+{
+	static long hz;
+	char buf[8192];
+	uint64_t field[5] = { 0 };
+
+	if (!hz && (hz = sysconf(_SC_CLK_TCK)) <= 0)
+		return EINVAL;
+	int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ssize_t r = read(fd, buf, sizeof(buf) - 1);
+	int err = r < 0 ? errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	buf[r] = '\0';
+	const char *p = cpu < 0 ? NULL : cpu_line(buf, cpu);
+	if (!p)
+		return ENOENT;
+	/* user nice system idle iowait */
+	for (int f = 0; f < 5; f++) {
+		while (*p == ' ')
+			p++;
+		if (*p < '0' || *p > '9')
+			return EPROTO;
+		while (*p >= '0' && *p <= '9')
+			field[f] = field[f] * 10 + (uint64_t)(*p++ - '0');
+	}
+	*ns = (field[3] + field[4]) * (1000000000ull / (uint64_t)hz);
+	return 0;
+}
