@@ -280,7 +280,7 @@ def _draw_per_case(rows, folder, out_dir, common, made, gnuplot, fig):
         if fig["kind"] == "series":
             args.update(xcol=fig["x"], ycols=" ".join(fig["y"]))
         else:
-            args.update(othercol="other_share")
+            args.update(othercol="taken_share")
         ok &= gnuplot(KINDS[fig["kind"]], args)
         made.append(out)
     return ok

@@ -1,8 +1,8 @@
 # CPU shares over time (the CPU service manager's DIR/data/CASE/utilization.csv:
 # window, t_start_s, app, priority, target_share, measured_share, share_error):
 # each app's measured share per window as a line, its target dashed; with
-# othercol=COLUMN (figures.py), that column of app 1's rows too (other_share:
-# the CPU the disturbance took), as grey boxes.
+# othercol=COLUMN (figures.py), that column of app 1's rows too (taken_share:
+# the CPU the disturbance took from the apps), as grey boxes.
 #
 #   gnuplot -c plots/shares.gp file=DIR/data/CASE/utilization.csv out=DIR/plots/x 'title=...'
 # Variables come as name=value arguments (gnuplot -c SCRIPT name=value ..., plots/gbresults.py gnuplot()):
@@ -29,7 +29,7 @@ do for [fmt in formats] {
 	if (othercol ne "") {
 		set style fill transparent solid 0.25 noborder
 		plot file using (column("t_start_s")):(column("app") == 1 ? column(othercol) : NaN) \
-			with boxes lc rgb "#808080" title "CPU taken by others (disturbance)", \
+			with boxes lc rgb "#808080" title "taken from the apps (disturbance)", \
 		     for [a=1:napps] file using (column("t_start_s")):(column("app") == a ? column("measured_share") : NaN) \
 			with linespoints ls a pt 7 ps 0.6 title sprintf("app %d measured", a), \
 		     for [a=1:napps] file using (column("t_start_s")):(column("app") == a ? column("target_share") : NaN) \

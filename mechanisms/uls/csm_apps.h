@@ -68,12 +68,5 @@ int csm_cpuclock_ns(clockid_t clock, uint64_t *ns);
  */
 int csm_proc_stat_ns(pid_t pid, uint64_t *ns);
 
-/*
- * Idle + iowait time of one CPU from /proc/stat, in ns (USER_HZ ticks): what
- * neither the apps nor anything else ran. Open, read, close and a hand-made
- * parser: async-signal-safe. 0 or errno.
- */
-int csm_cpu_idle_ns(int cpu, uint64_t *ns);
-
 /* SCHED_FIFO at `priority` for the calling process, or the reason it cannot be. */
 int csm_raise_manager(struct mech_ctx *ctx, int priority);

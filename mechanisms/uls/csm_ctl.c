@@ -93,3 +93,31 @@ size_t csm_window_shares(const uint64_t *t_ns, const uint64_t *cum_ns, size_t n_
 	}
 	return w;
 }
+
+size_t csm_window_taken(const uint64_t *t_ns, const uint64_t *cum_ns, const bool *allowed, size_t n_ticks,
+			unsigned n_apps, uint64_t window_ns, double *taken, size_t max_windows)
+{
+	size_t w = 0, k0 = 0;
+
+	if (n_ticks < 2 || window_ns == 0)
+		return 0;
+	while (w < max_windows) {
+		size_t k1 = tick_at(t_ns, n_ticks, k0 + 1, t_ns[0] + (w + 1) * window_ns);
+		if (k1 >= n_ticks)
+			break;
+		double runnable = 0, lost = 0;
+		for (size_t k = k0; k < k1; k++) {
+			if (!allowed[k])
+				continue;
+			double dt = (double)(t_ns[k + 1] - t_ns[k]), used = 0;
+			for (unsigned i = 0; i < n_apps; i++)
+				used += (double)(cum_ns[(k + 1) * n_apps + i] - cum_ns[k * n_apps + i]);
+			runnable += dt;
+			lost += used < dt ? dt - used : 0;
+		}
+		taken[w] = runnable > 0 ? lost / runnable : 0;
+		k0 = k1;
+		w++;
+	}
+	return w;
+}

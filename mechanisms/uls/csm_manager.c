@@ -72,9 +72,9 @@ static inline void record_tick(struct sm_state *m, uint64_t cycles, const uint64
 	m->t_cycles[m->n_ticks] = cycles;
 	for (unsigned i = 0; i < m->apps.n; i++)
 		m->cum_ns[m->n_ticks * CSM_APPS_MAX + i] = cum_ns[i];
-	/* what the CPU left idle: the rest of it, neither apps nor idle, is the disturbance (and the manager) */
-	if (!m->idle_errno)
-		m->idle_errno = csm_cpu_idle_ns(m->cpu, &m->idle_ns[m->n_ticks]);
+	m->allowed[m->n_ticks] = false;
+	for (unsigned i = 0; i < m->apps.n; i++)
+		m->allowed[m->n_ticks] |= m->apps.running[i];
 	m->n_ticks++;
 }
 
@@ -200,8 +200,8 @@ static int sm_measure_begin(struct mech_ctx *ctx, struct sm_state *m, struct sam
 	m->max_ticks = (size_t)(s->warmup_target + s->cap + 2);
 	m->t_cycles = calloc(m->max_ticks, sizeof(*m->t_cycles));
 	m->cum_ns = calloc(m->max_ticks * CSM_APPS_MAX, sizeof(*m->cum_ns));
-	m->idle_ns = calloc(m->max_ticks, sizeof(*m->idle_ns));
-	if (!m->t_cycles || !m->cum_ns || !m->idle_ns)
+	m->allowed = calloc(m->max_ticks, sizeof(*m->allowed));
+	if (!m->t_cycles || !m->cum_ns || !m->allowed)
 		return mech_why(ctx, BENCH_FAIL, "out of memory for %zu tick records", m->max_ticks);
 	int err = read_clocks(m, m->prev_used_ns);
 	if (err)
@@ -294,7 +294,6 @@ static int sm_setup(struct mech_ctx *ctx)
 		return mech_why(ctx, BENCH_FAIL, "out of memory");
 	ctx->priv = m;
 	m->tick_ns = (uint64_t)cfg->tick_us * 1000u;
-	m->cpu = ctx->cpu;
 	m->window_ns = (uint64_t)cfg->window_ms * 1000000u;
 	m->gains[0] = (double)cfg->kp_milli / 1000.0;
 	m->gains[1] = (double)cfg->ki_milli / 1000.0;
@@ -367,7 +366,7 @@ void uls_sm_teardown(struct mech_ctx *ctx)
 		sandbox_destroy(&m->sb);
 	free(m->t_cycles);
 	free(m->cum_ns);
-	free(m->idle_ns);
+	free(m->allowed);
 	free(m);
 	ctx->priv = NULL;
 }

@@ -23,9 +23,7 @@ struct sm_state {
 	/* per tick, for utilization.csv: TSC and the apps' cumulative CPU ns */
 	uint64_t *t_cycles;
 	uint64_t *cum_ns;                  /* [tick * CSM_APPS_MAX + app] */
-	uint64_t *idle_ns;                 /* the apps' CPU's idle time by then (/proc/stat) */
-	int cpu;                           /* the apps' CPU */
-	int idle_errno;                    /* /proc/stat could not be read: no other_share */
+	bool *allowed;                     /* some app may run until the next tick (the decision just made) */
 	size_t n_ticks, max_ticks;
 	/* sm-extension */
 	struct sandbox sb;
