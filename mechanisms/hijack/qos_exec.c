@@ -116,8 +116,9 @@ int hj_qos_executive_main(struct qos_shared *sh, int listener, const int *socks)
 			}
 			/*
 			 * The task that just came back was not in this poll: picking now would
-			 * pass it over for a later one (measured: the best-effort task got
-			 * every other grant, 24% instead of 10%). Poll again, with it.
+			 * pass it over (for the best-effort task, when it is the only other one
+			 * ready; fact be_grants_with_tokens counts what still slips). Poll
+			 * again, with it.
 			 */
 			continue;
 		}
