@@ -124,6 +124,9 @@ static const struct opt_desc qos_tokens_opts[] = {
 		       "adaptive: tokens = qos percent of the packets granted the period before (scaled until the "
 		       "best-effort task gets the rest), the task with most tokens left first; static: the appendix "
 		       "literally, qos percent of rate x token_period_ms, first fit (strict priority here; tokens.h)"),
+	OPT_INT_FIELD(C, task_priority, "10", 0, 98, "",
+		      "SCHED_FIFO priority of the four tasks, all equal and below the executive's, so that the "
+		      "executive decides which runs and other work on the machine does not (0: SCHED_OTHER)"),
 	OPT_INT_FIELD(C, share_tolerance_pct, "10", 1, 100, "%",
 		      "the report's verdict: every task's share (all four running) within this much of its target, relative"),
 	OPT_ENUM_FIELD(C, placement, "same", placement_choices,

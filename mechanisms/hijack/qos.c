@@ -158,6 +158,9 @@ static int start_executive(struct mech_ctx *ctx, struct hj_qos_state *qs, const 
 	struct mech_ctx pctx = *ctx;
 	pctx.peer_cpu = cfg->placement == HJ_PLACE_SPLIT ? ctx->peer_cpu : ctx->cpu;
 	pctx.priority = ctx->priority > 0 ? ctx->priority : 50;
+	if (cfg->task_priority >= pctx.priority)
+		return mech_why(ctx, BENCH_FAIL, "task_priority %lld: the tasks must run below the executive (SCHED_FIFO %d)",
+				(long long)cfg->task_priority, pctx.priority);
 	int err = peer_process_start(&pctx, &qs->exec_pid, exec_main, qs);
 	/* only the executive keeps the listener: if it dies, the tasks' reads fail instead of hanging */
 	if (close(qs->listener) == 0)
@@ -177,7 +180,8 @@ static int start_tasks(struct mech_ctx *ctx, struct hj_qos_state *qs, const stru
 	for (int i = 0; i < QOS_TASKS; i++) {
 		struct mech_ctx pctx = *ctx;
 		pctx.peer_cpu = ctx->cpu;
-		pctx.priority = qs->scenario->increasing ? 10 * (QOS_TASKS - i) : 0;
+		pctx.priority = qs->scenario->increasing ? 10 * (QOS_TASKS - i) :
+				qs->scenario->tokens ? (int)cfg->task_priority : 0;
 		/* task 3 first, task 0 last */
 		qs->sh->task[i].start_offset_ns = (int64_t)(QOS_TASKS - 1 - i) * cfg->task_start_ms * 1000000;
 		qs->args[i] = (struct hj_qos_task_arg){ .qs = qs, .index = i };
@@ -222,7 +226,8 @@ static int qos_setup(struct mech_ctx *ctx, const struct hj_qos_scenario *scenari
 	qs->sh->work_ns = cfg->work_us * 1000;
 	report_int(ctx->report, "receiving_cpu", ctx->cpu, "");
 	report_kv(ctx->report, "tasks", "4 receivers, started task_start_ms apart from task 3 to task 0, "
-		  "work_us of work per packet; task 3 best effort; %s", scenario->what);
+		  "work_us of work per packet; task 3 best effort; %s%s", scenario->what,
+		  scenario->tokens && cfg->task_priority ? ", tasks SCHED_FIFO task_priority (all equal)" : "");
 	rc = open_sockets(ctx, qs, cfg->port);
 	if (!rc && scenario->tokens)
 		rc = start_executive(ctx, qs, cfg);
@@ -360,7 +365,7 @@ static void report_shares(struct mech_ctx *ctx, const struct hj_qos_state *qs, c
 	int worst_task;
 	double worst = hj_qos_worst_rel_error(QOS_TASKS, share, target, &worst_task);
 	report_real(ctx->report, "share_worst_rel_error", worst, "fraction of target");
-	(void)worst_task;
+	(void)worst_task;   /* no room left in the report (REPORT_MAX_ITEMS) */
 	report_int(ctx->report, "shares_met", worst * 100.0 <= (double)cfg->share_tolerance_pct, "");
 }
 
