@@ -6,9 +6,12 @@
     got = figures.figure_table(folder, rows, fig)     # None, or (header, rows, log_y) to draw
     figures.paper_tables(rows, refdir, paper)         # this machine beside each paper, per paper and unit
     figures.draw(folder, rows, out_dir, common, made, gnuplot, refdir)   # all of them; used by plot.py
+    figures.per_case_plots(folder, rows, fig)         # a series/shares figure: [(case, data file, title)]
 
 Each figure's numbers are written beside it (DIR/plots/NAME.csv) and drawn
-by curves.gp or bars.gp, which read only that file. A figure none of whose
+by curves.gp or bars.gp, which read only that file. A "series" or "shares"
+figure is drawn once per case (DIR/plots/NAME-CASE) from the case's own data
+file, by timeseries.gp or shares.gp. A figure none of whose
 cases is in the folder (or ok) is not drawn.
 """
 import csv
@@ -21,10 +24,13 @@ import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIGURES = os.path.join(HERE, "figures.toml")
-KINDS = {"curves": "curves.gp", "bars": "bars.gp"}
-AXES = {"curves": {"category", "logx", "logy", "autology"}, "bars": {"logy", "zero"}}
+KINDS = {"curves": "curves.gp", "bars": "bars.gp", "series": "timeseries.gp", "shares": "shares.gp"}
+AXES = {"curves": {"category", "logx", "logy", "autology"}, "bars": {"logy", "zero"}, "series": set(), "shares": set()}
+# drawn once per matching case from its data file (DIR/data/CASE/FILE), not from summary.csv
+PER_CASE = {"series", "shares"}
 REQUIRED = ("name", "title", "kind", "mechanism", "variants", "x", "y", "xlabel", "ylabel")
-KNOWN = set(REQUIRED) | {"labels", "where", "y_scale", "y_data", "series_load", "paper_line", "paper_unit", "axes"}
+KNOWN = set(REQUIRED) | {"labels", "where", "y_scale", "y_data", "series_load", "paper_line", "paper_unit", "axes",
+                         "file"}
 # log y when the values span more than this (axes = "autology")
 AUTOLOG_SPAN = 30.0
 PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
@@ -58,6 +64,10 @@ def figure_problems(figs):
                 out.append(f"{where}: axes {sorted(bad)} not for {f['kind']}")
         if not isinstance(f.get("variants"), list) or not f.get("variants"):
             out.append(f"{where}: variants must list the series")
+        if (f.get("kind") in PER_CASE) != ("file" in f):
+            out.append(f"{where}: file (a case's data file) goes with kind series or shares, and only with them")
+        if f.get("kind") == "series" and not (isinstance(f.get("y"), list) and f.get("y")):
+            out.append(f"{where}: a series figure's y lists the file's columns to draw")
         yd = f.get("y_data")
         if (f.get("y") == "slowdown_pct") != (yd is not None):
             out.append(f"{where}: y = \"slowdown_pct\" goes with y_data, and only with it")
@@ -237,11 +247,53 @@ def paper_tables(rows, refdir, paper):
     return out
 
 
+def per_case_plots(folder, rows, fig):
+    """[(case, data file path, title)] of a series or shares figure: every ok case of its mechanism and variants
+    whose data file has a row, in summary.csv's order."""
+    out = []
+    for r in rows:
+        if r.get("status") != "ok" or r.get("mechanism") != fig["mechanism"]:
+            continue
+        if not any(fnmatch.fnmatchcase(r.get("variant", ""), v) for v in fig["variants"]):
+            continue
+        p = params(r)
+        if not all(p.get(k) == (str(v).lower() if isinstance(v, bool) else str(v))
+                   for k, v in fig.get("where", {}).items()):
+            continue
+        path = os.path.join(folder, "data", r["case"], fig["file"])
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                if sum(1 for line in f if line.strip()) < 2:
+                    continue
+        except OSError:
+            continue
+        label = fig.get("labels", {}).get(r["variant"], r["variant"])
+        out.append((r["case"], path, f"{fig['title']}\n{_clean(label)} (case {r['case']})"))
+    return out
+
+
+def _draw_per_case(rows, folder, out_dir, common, made, gnuplot, fig):
+    ok = True
+    for case, path, title in per_case_plots(folder, rows, fig):
+        out = os.path.join(out_dir, f"{fig['name']}-{case}")
+        args = dict(common, file=path, out=out, title=title, xlabel=fig["xlabel"], ylabel=fig["ylabel"])
+        if fig["kind"] == "series":
+            args.update(xcol=fig["x"], ycols=" ".join(fig["y"]))
+        else:
+            args.update(othercol="taken_share")
+        ok &= gnuplot(KINDS[fig["kind"]], args)
+        made.append(out)
+    return ok
+
+
 def draw(folder, rows, out_dir, common, made, gnuplot, refdir):
     """Every declared figure with cases in the folder, and the paper charts; False when gnuplot failed."""
     figs, paper = load()
     ok = True
     for fig in figs:
+        if fig["kind"] in PER_CASE:
+            ok &= _draw_per_case(rows, folder, out_dir, common, made, gnuplot, fig)
+            continue
         got = figure_table(folder, rows, fig)
         if got is None:
             continue

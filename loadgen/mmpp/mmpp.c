@@ -24,12 +24,14 @@
 #define MMPP_SLICE_NS 20000000ull   /* sleeps are cut into slices to notice stop */
 
 struct mmpp_cfg {
-	int64_t quiet_ms, burst_ms, burst_rate_hz, quiet_rate_hz, job_us, seed, priority, cpu;
+	int64_t quiet_ms, burst_ms, scale_pct, burst_rate_hz, quiet_rate_hz, job_us, seed, priority, cpu;
 };
 
 static const struct opt_desc mmpp_opts[] = {
 	OPT_INT_FIELD(struct mmpp_cfg, quiet_ms, "10000", 1, 3600000, "ms", "mean time between bursts (paper 10 s)"),
 	OPT_INT_FIELD(struct mmpp_cfg, burst_ms, "3000", 1, 3600000, "ms", "mean burst length (paper 3 s)"),
+	OPT_INT_FIELD(struct mmpp_cfg, scale_pct, "100", 1, 1000, "%",
+		      "both means are run at this percent (100: as given; the report states any other)"),
 	OPT_INT_FIELD(struct mmpp_cfg, burst_rate_hz, "100", 0, 10000, "jobs/s", "job arrival rate inside bursts"),
 	OPT_INT_FIELD(struct mmpp_cfg, quiet_rate_hz, "0", 0, 10000, "jobs/s", "job arrival rate between bursts"),
 	OPT_INT_FIELD(struct mmpp_cfg, job_us, "3000", 1, 100000, "us", "CPU time each job spins"),
@@ -51,6 +53,8 @@ struct mmpp_shared {
 	uint64_t job_ns, tsc_khz;
 	/* what ran, written by the disturbance process */
 	_Atomic uint64_t bursts, jobs, busy_ns, burst_busy_ns, burst_ns, late_jobs, max_late_ns;
+	_Atomic uint64_t burst_start_ns;   /* of the burst in progress (from the start of the run), 0 when quiet */
+	uint64_t start_ns;                 /* CLOCK_MONOTONIC when the schedule began */
 	struct mmpp_burst kept[MMPP_KEPT_BURSTS];
 };
 
@@ -100,6 +104,7 @@ static int disturbance_main(void *arg)
 	uint64_t start = mono_ns(), free_at = start, burst_start = start;
 
 	mmpp_init(&g, &sh->params);
+	sh->start_ns = start;
 	atomic_store(&sh->started, 1);
 	for (;;) {
 		struct mmpp_event ev;
@@ -112,11 +117,13 @@ static int disturbance_main(void *arg)
 		if (ev.type == MMPP_BURST_START) {
 			in_burst = true;
 			burst_start = now;
+			atomic_store(&sh->burst_start_ns, now - start + 1);
 			if (b < MMPP_KEPT_BURSTS)
 				sh->kept[b] = (struct mmpp_burst){ .start_ns = now - start };
 			atomic_store(&sh->bursts, b + 1);
 		} else if (ev.type == MMPP_BURST_END) {
 			in_burst = false;
+			atomic_store(&sh->burst_start_ns, 0);
 			if (b && b <= MMPP_KEPT_BURSTS)
 				sh->kept[b - 1].end_ns = now - start;
 			atomic_fetch_add(&sh->burst_ns, now - burst_start);
@@ -149,7 +156,8 @@ static int mmpp_start(struct load_ctx *ctx)
 		return load_why(ctx, BENCH_FAIL, "cannot map shared memory: %s", strerror(errno));
 	st->sh = sh;
 	sh->params = (struct mmpp_params){
-		.quiet_mean_us = (uint64_t)cfg->quiet_ms * 1000u, .burst_mean_us = (uint64_t)cfg->burst_ms * 1000u,
+		.quiet_mean_us = (uint64_t)cfg->quiet_ms * 10u * (uint64_t)cfg->scale_pct,
+		.burst_mean_us = (uint64_t)cfg->burst_ms * 10u * (uint64_t)cfg->scale_pct,
 		.quiet_rate_mhz = (uint64_t)cfg->quiet_rate_hz * 1000u, .burst_rate_mhz = (uint64_t)cfg->burst_rate_hz * 1000u,
 		.seed = (uint64_t)cfg->seed,
 	};
@@ -168,11 +176,19 @@ static int mmpp_start(struct load_ctx *ctx)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &st->t0);
 	double load = (double)cfg->burst_rate_hz * (double)cfg->job_us / 1e6;
-	report_kv(ctx->report, "schedule", "quiet mean %lld ms, burst mean %lld ms (paper 10000 / 3000 ms: x%.3g), "
-		  "jobs of %lld us at %lld/s in bursts (%.0f%% of a CPU), %lld/s between, seed %lld",
-		  (long long)cfg->quiet_ms, (long long)cfg->burst_ms, (double)cfg->quiet_ms / 10000.0,
+	double quiet_ms = (double)sh->params.quiet_mean_us / 1000.0, burst_ms = (double)sh->params.burst_mean_us / 1000.0;
+	report_kv(ctx->report, "schedule", "quiet mean %.0f ms, burst mean %.0f ms (%s), jobs of %lld us at %lld/s in "
+		  "bursts (%.0f%% of a CPU), %lld/s between, seed %lld", quiet_ms, burst_ms,
+		  cfg->scale_pct == 100 ? "as configured" : "SCALED: quiet_ms and burst_ms x scale_pct/100",
 		  (long long)cfg->job_us, (long long)cfg->burst_rate_hz, load * 100, (long long)cfg->quiet_rate_hz,
 		  (long long)cfg->seed);
+	report_int(ctx->report, "scale_pct", cfg->scale_pct, "%");
+	report_real(ctx->report, "quiet_mean_s", quiet_ms / 1000.0, "s");
+	report_real(ctx->report, "burst_mean_s", burst_ms / 1000.0, "s");
+	/* the configured level: the long-run fraction of time in bursts, and of the CPU the jobs take */
+	report_real(ctx->report, "burst_fraction_expected", burst_ms / (quiet_ms + burst_ms), "of the run");
+	report_real(ctx->report, "busy_share_expected", (burst_ms * load + quiet_ms * (double)cfg->quiet_rate_hz *
+		    (double)cfg->job_us / 1e6) / (quiet_ms + burst_ms), "CPUs");
 	report_int(ctx->report, "cpu", cpu, "");
 	report_int(ctx->report, "sched_fifo_priority", cfg->priority, "");
 	return BENCH_OK;
@@ -212,6 +228,8 @@ static int mmpp_stop(struct load_ctx *ctx)
 	if (peer_process_reap(st->pid, PEER_REAP_TIMEOUT_MS) != 0)
 		rc = load_why(ctx, BENCH_FAIL, "the disturbance did not exit cleanly");
 	uint64_t bursts = atomic_load(&sh->bursts), burst_ns = atomic_load(&sh->burst_ns);
+	uint64_t open_start = atomic_load(&sh->burst_start_ns), run_ns = mono_ns() - sh->start_ns;
+	uint64_t in_bursts_ns = burst_ns + (open_start && run_ns + 1 > open_start ? run_ns + 1 - open_start : 0);
 	double busy_s = (double)atomic_load(&sh->busy_ns) / 1e9;
 	report_real(ctx->report, "wall_s", wall_s, "s");
 	report_int(ctx->report, "bursts", (int64_t)bursts, "");
@@ -219,6 +237,10 @@ static int mmpp_stop(struct load_ctx *ctx)
 	report_int(ctx->report, "jobs", (int64_t)atomic_load(&sh->jobs), "");
 	report_real(ctx->report, "busy_s", busy_s, "s");
 	report_real(ctx->report, "busy_share_of_run", wall_s > 0 ? busy_s / wall_s : 0.0, "CPUs");
+	report_real(ctx->report, "burst_fraction_of_run", run_ns ? (double)in_bursts_ns / (double)run_ns : 0.0,
+		    "of the run");
+	report_real(ctx->report, "burst_fraction_planned", mmpp_burst_fraction(&sh->params, run_ns / 1000u),
+		    "of the run");
 	report_real(ctx->report, "busy_share_in_bursts",
 		    burst_ns ? (double)atomic_load(&sh->burst_busy_ns) / (double)burst_ns : 0.0, "CPUs");
 	report_int(ctx->report, "late_jobs", (int64_t)atomic_load(&sh->late_jobs), "");

@@ -55,3 +55,28 @@ void mmpp_next(struct mmpp_gen *g, struct mmpp_event *ev)
 	}
 	ev->t_us = (uint64_t)g->t_us;
 }
+
+double mmpp_burst_fraction(const struct mmpp_params *p, uint64_t span_us)
+{
+	struct mmpp_gen g;
+	struct mmpp_event ev;
+	uint64_t in_burst_us = 0, start_us = 0;
+	bool burst = false;
+
+	if (span_us == 0)
+		return 0.0;
+	mmpp_init(&g, p);
+	for (;;) {
+		mmpp_next(&g, &ev);
+		if (ev.type == MMPP_JOB)
+			continue;
+		uint64_t t = ev.t_us < span_us ? ev.t_us : span_us;
+		if (burst)
+			in_burst_us += t - start_us;
+		if (ev.t_us >= span_us)
+			break;
+		burst = ev.type == MMPP_BURST_START;
+		start_us = t;
+	}
+	return (double)in_burst_us / (double)span_us;
+}

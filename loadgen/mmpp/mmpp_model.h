@@ -40,3 +40,5 @@ void mmpp_init(struct mmpp_gen *g, const struct mmpp_params *p);
 void mmpp_next(struct mmpp_gen *g, struct mmpp_event *ev);
 /* A uniform double in (0, 1) from the generator's stream (exposed for tests). */
 double mmpp_uniform(uint64_t *state);
+/* The fraction of [0, span_us) that the schedule spends in bursts (what a run of that length should see). */
+double mmpp_burst_fraction(const struct mmpp_params *p, uint64_t span_us);

@@ -36,6 +36,7 @@ static const char *const placement_choices[] = { "same", "split", NULL };
 static const char *const fault_names[] = { "none", "guest-dies", "executive-hangs", NULL };
 static const char *const transport_names[] = { "sud", "seccomp-trap", "seccomp-notify", "ptrace", NULL };
 static const char *const timer_wait_names[] = { "spin", "sleep", NULL };
+static const char *const token_policy_names[] = { "adaptive", "static", NULL };   /* enum hj_tokens_policy */
 
 #define C struct hijack_cfg
 
@@ -117,7 +118,17 @@ static const struct opt_desc qos_tokens_opts[] = {
 	OPT_INT_FIELD(C, rate, "42000", 1, 1000000, "packets/s", "the sender's rate per stream (token sizing)"),
 	OPT_INT_FIELD(C, token_period_ms, "10", 1, 10000, "ms", "token refresh period"),
 	OPT_STR_CHECKED_FIELD(C, qos, "40,30,20", qos_check,
-			      "percent of the receiving CPU's packets for tasks 0,1,2 per period; task 3 best effort"),
+			      "percent of the receiving CPU's packets for tasks 0,1,2 per period; task 3 best effort "
+			      "(gapbench's choice: the paper gives no numbers)"),
+	OPT_ENUM_FIELD(C, token_policy, "adaptive", token_policy_names,
+		       "adaptive: tokens = qos percent of the packets granted the period before (scaled until the "
+		       "best-effort task gets the rest), the task with most tokens left first; static: the appendix "
+		       "literally, qos percent of rate x token_period_ms, first fit (strict priority here; tokens.h)"),
+	OPT_INT_FIELD(C, task_priority, "10", 0, 98, "",
+		      "SCHED_FIFO priority of the four tasks, all equal and below the executive's, so that the "
+		      "executive decides which runs and other work on the machine does not (0: SCHED_OTHER)"),
+	OPT_INT_FIELD(C, share_tolerance_pct, "10", 1, 100, "%",
+		      "the report's verdict: every task's share (all four running) within this much of its target, relative"),
 	OPT_ENUM_FIELD(C, placement, "same", placement_choices,
 		       "token executive process on the tasks' CPU (same) or on peer_cpu (split)"),
 	OPT_TABLE_END,

@@ -51,6 +51,9 @@ struct hijack_cfg {
 	int64_t work_us;
 	int64_t token_period_ms;
 	char qos[OPT_STR_MAX];
+	int token_policy;              /* enum hj_tokens_policy */
+	int64_t share_tolerance_pct;
+	int64_t task_priority;
 };
 
 extern const char *const hj_syscall_names[];   /* by enum hj_syscall */

@@ -32,6 +32,7 @@
 #include "peer.h"
 #include "placement.h"
 #include "qos.h"
+#include "qos_shares.h"
 #include "seccomp_filter.h"
 
 #define RCV_TIMEOUT_US 50000
@@ -134,15 +135,22 @@ static int start_executive(struct mech_ctx *ctx, struct hj_qos_state *qs, const 
 	int64_t pct[QOS_TASKS] = { 0 }, tokens[QOS_TASKS] = { 0 };
 	if (hj_tokens_parse_pct(cfg->qos, pct, QOS_TASKS - 1) != 0)
 		return mech_why(ctx, BENCH_FAIL, "qos \"%s\": want three percentages like \"40,30,20\"", cfg->qos);
+	/* qos percent of rate per token_period_ms: "static" tokens, and the first period's of "adaptive" */
 	for (int i = 0; i < QOS_TASKS - 1; i++)
 		tokens[i] = pct[i] * cfg->rate * cfg->token_period_ms / 100000;
-	hj_tokens_init(&qs->sh->tokens, QOS_TASKS, tokens, cfg->token_period_ms * 1000000, hj_now_ns());
-	/* qos percent of rate, per token_period_ms; task 3 is best effort */
+	if (cfg->token_policy == HJ_TOKENS_ADAPTIVE)
+		hj_tokens_init_adaptive(&qs->sh->tokens, QOS_TASKS, pct, tokens, cfg->token_period_ms * 1000000,
+					hj_now_ns());
+	else
+		hj_tokens_init(&qs->sh->tokens, QOS_TASKS, tokens, cfg->token_period_ms * 1000000, hj_now_ns());
 	for (int i = 0; i < QOS_TASKS - 1; i++) {
 		char key[REPORT_KEY_MAX];
-		snprintf(key, sizeof(key), "task%d_tokens", i);
-		report_int(ctx->report, key, tokens[i], "packets/period");
+		snprintf(key, sizeof(key), "task%d_share_target", i);
+		report_real(ctx->report, key, (double)pct[i] / 100.0, "share of packets");
 	}
+	report_int(ctx->report, "task0_tokens_from_rate", tokens[0], "packets/period");
+	report_kv(ctx->report, "share_targets", "%s%% for tasks 0,1,2, task 3 best effort: gapbench's choice "
+		  "(the paper names QoS constraints but gives no numbers)", cfg->qos);
 
 	qs->listener = hj_seccomp_install(SECCOMP_RET_USER_NOTIF);
 	if (qs->listener < 0)
@@ -150,6 +158,9 @@ static int start_executive(struct mech_ctx *ctx, struct hj_qos_state *qs, const 
 	struct mech_ctx pctx = *ctx;
 	pctx.peer_cpu = cfg->placement == HJ_PLACE_SPLIT ? ctx->peer_cpu : ctx->cpu;
 	pctx.priority = ctx->priority > 0 ? ctx->priority : 50;
+	if (cfg->task_priority >= pctx.priority)
+		return mech_why(ctx, BENCH_FAIL, "task_priority %lld: the tasks must run below the executive (SCHED_FIFO %d)",
+				(long long)cfg->task_priority, pctx.priority);
 	int err = peer_process_start(&pctx, &qs->exec_pid, exec_main, qs);
 	/* only the executive keeps the listener: if it dies, the tasks' reads fail instead of hanging */
 	if (close(qs->listener) == 0)
@@ -169,7 +180,8 @@ static int start_tasks(struct mech_ctx *ctx, struct hj_qos_state *qs, const stru
 	for (int i = 0; i < QOS_TASKS; i++) {
 		struct mech_ctx pctx = *ctx;
 		pctx.peer_cpu = ctx->cpu;
-		pctx.priority = qs->scenario->increasing ? 10 * (QOS_TASKS - i) : 0;
+		pctx.priority = qs->scenario->increasing ? 10 * (QOS_TASKS - i) :
+				qs->scenario->tokens ? (int)cfg->task_priority : 0;
 		/* task 3 first, task 0 last */
 		qs->sh->task[i].start_offset_ns = (int64_t)(QOS_TASKS - 1 - i) * cfg->task_start_ms * 1000000;
 		qs->args[i] = (struct hj_qos_task_arg){ .qs = qs, .index = i };
@@ -214,7 +226,8 @@ static int qos_setup(struct mech_ctx *ctx, const struct hj_qos_scenario *scenari
 	qs->sh->work_ns = cfg->work_us * 1000;
 	report_int(ctx->report, "receiving_cpu", ctx->cpu, "");
 	report_kv(ctx->report, "tasks", "4 receivers, started task_start_ms apart from task 3 to task 0, "
-		  "work_us of work per packet; %s", scenario->what);
+		  "work_us of work per packet; task 3 best effort; %s%s", scenario->what,
+		  scenario->tokens && cfg->task_priority ? ", tasks SCHED_FIFO task_priority (all equal)" : "");
 	rc = open_sockets(ctx, qs, cfg->port);
 	if (!rc && scenario->tokens)
 		rc = start_executive(ctx, qs, cfg);
@@ -282,7 +295,9 @@ static uint32_t gap_col(const struct qos_task *t, unsigned iv) { return t->max_g
 static void report_tasks(struct mech_ctx *ctx, const struct hj_qos_state *qs)
 {
 	const struct qos_shared *sh = qs->sh;
+	uint64_t recv_errors = 0;
 
+	/* at most REPORT_MAX_ITEMS facts per case: per task only what differs between tasks */
 	for (int i = 0; i < QOS_TASKS; i++) {
 		const struct qos_task *t = &sh->task[i];
 		char key[REPORT_KEY_MAX];
@@ -290,19 +305,68 @@ static void report_tasks(struct mech_ctx *ctx, const struct hj_qos_state *qs)
 		report_int(ctx->report, key, (int64_t)t->packets, "packets");
 		snprintf(key, sizeof(key), "task%d_max_interarrival_us", i);
 		report_real(ctx->report, key, (double)t->max_gap_ns / 1000.0, "us");
-		snprintf(key, sizeof(key), "task%d_recv_errors", i);
-		report_int(ctx->report, key, (int64_t)t->recv_errors, "");
+		recv_errors += t->recv_errors;
 	}
-	report_kv(ctx->report, "best_effort_task", "task%d", QOS_TASKS - 1);
+	report_int(ctx->report, "recv_errors", (int64_t)recv_errors, "");
 	if (!qs->scenario->tokens)
 		return;
-	for (int i = 0; i < QOS_TASKS; i++) {
-		char key[REPORT_KEY_MAX];
-		snprintf(key, sizeof(key), "task%d_grants", i);
-		report_int(ctx->report, key, (int64_t)sh->grants[i], "");
-	}
+	/* one grant is one packet: task%d_packets are the grants */
 	report_int(ctx->report, "notifications", (int64_t)sh->notifications, "");
 	report_int(ctx->report, "token_refreshes", (int64_t)sh->tokens.refreshes, "");
+	report_int(ctx->report, "run_timeouts", (int64_t)sh->run_timeouts, "");
+	report_int(ctx->report, "be_grants_with_tokens", (int64_t)sh->be_grants_with_tokens, "");
+	report_real(ctx->report, "token_scale_last", sh->tokens.scale, "");
+	/* Why the shares come out as they do: a task that never runs out of tokens is never held back. */
+	if (sh->tokens.refreshes)
+		report_real(ctx->report, "grants_per_period", (double)sh->tokens.granted_total /
+			    (double)sh->tokens.refreshes, "packets/period");
+	for (int i = 0; i < QOS_TASKS - 1; i++) {
+		char key[REPORT_KEY_MAX];
+		snprintf(key, sizeof(key), "task%d_periods_out_of_tokens", i);
+		report_real(ctx->report, key, sh->tokens.refreshes ? (double)sh->tokens.exhausted[i] /
+			    (double)sh->tokens.refreshes : 0.0, "fraction of periods");
+	}
+}
+
+/*
+ * Each task's share of the packets read while all four run (from the
+ * interval after task 0 started to the end), and for qos-tokens the verdict
+ * against the targets (tasks 0..2; task 3 is best effort and takes the rest).
+ */
+static void report_shares(struct mech_ctx *ctx, const struct hj_qos_state *qs, const struct hijack_cfg *cfg)
+{
+	const struct qos_shared *sh = qs->sh;
+	unsigned first = (unsigned)((QOS_TASKS - 1) * cfg->task_start_ms / cfg->interval_ms) + 1;
+	const uint32_t *packets[QOS_TASKS];
+	double share[QOS_TASKS], target[QOS_TASKS] = { 0 };
+	char key[REPORT_KEY_MAX];
+
+	if (first + 1 >= qs->intervals) {
+		report_kv(ctx->report, "shares", "not computed: hold_ms leaves fewer than 2 intervals with all tasks running");
+		return;
+	}
+	for (int i = 0; i < QOS_TASKS; i++)
+		packets[i] = sh->task[i].packets_per_interval;
+	if (!hj_qos_shares(QOS_TASKS, packets, first, qs->intervals, share)) {
+		report_kv(ctx->report, "shares", "not computed: no packet read while all tasks ran");
+		return;
+	}
+	for (int i = 0; i < QOS_TASKS; i++) {
+		snprintf(key, sizeof(key), "task%d_share", i);
+		report_real(ctx->report, key, share[i], "share of packets");
+	}
+	if (!qs->scenario->tokens)
+		return;
+	int64_t pct[QOS_TASKS] = { 0 };
+	if (hj_tokens_parse_pct(cfg->qos, pct, QOS_TASKS - 1) != 0)
+		return;
+	for (int i = 0; i < QOS_TASKS - 1; i++)
+		target[i] = (double)pct[i] / 100.0;
+	int worst_task;
+	double worst = hj_qos_worst_rel_error(QOS_TASKS, share, target, &worst_task);
+	report_real(ctx->report, "share_worst_rel_error", worst, "fraction of target");
+	(void)worst_task;   /* no room left in the report (REPORT_MAX_ITEMS) */
+	report_int(ctx->report, "shares_met", worst * 100.0 <= (double)cfg->share_tolerance_pct, "");
 }
 
 void hj_qos_teardown(struct mech_ctx *ctx)
@@ -315,6 +379,7 @@ void hj_qos_teardown(struct mech_ctx *ctx)
 		atomic_store(&qs->sh->stop, 1);
 		if (qs->sh->t0_ns) {
 			report_tasks(ctx, qs);
+			report_shares(ctx, qs, ctx->cfg);
 			if (write_csv(qs, "packets_per_interval.csv", "packets", packets_col) ||
 			    write_csv(qs, "max_interarrival_per_interval.csv", "max_gap_us", gap_col))
 				report_kv(ctx->report, "csv_error", "%s", strerror(errno));

@@ -34,6 +34,8 @@ struct qos_shared {
 	struct hj_tokens tokens;
 	uint64_t grants[QOS_TASKS];
 	uint64_t notifications;
+	uint64_t run_timeouts;              /* a granted task not back within the executive's bound */
+	uint64_t be_grants_with_tokens;     /* best-effort grants while a task with tokens was not ready */
 };
 
 /* The token executive's process body: serves the listener fd (seccomp-notify) for the tasks. */

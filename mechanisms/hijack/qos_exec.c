@@ -82,8 +82,10 @@ int hj_qos_executive_main(struct qos_shared *sh, int listener, const int *socks)
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
 		int64_t now = hj_now_ns();
 		hj_tokens_tick(&sh->tokens, now);
-		if (running >= 0 && now - running_since > RUN_BOUND_NS)
+		if (running >= 0 && now - running_since > RUN_BOUND_NS) {
 			running = -1;
+			sh->run_timeouts++;
+		}
 		/* select: the listener, and the sockets of waiting tasks that could be granted */
 		struct pollfd fds[1 + QOS_TASKS];
 		int owner[1 + QOS_TASKS];
@@ -112,6 +114,13 @@ int hj_qos_executive_main(struct qos_shared *sh, int listener, const int *socks)
 				atomic_store(&sh->exec_failed, err);
 				return 1;
 			}
+			/*
+			 * The task that just came back was not in this poll: picking now would
+			 * pass it over (for the best-effort task, when it is the only other one
+			 * ready; fact be_grants_with_tokens counts what still slips). Poll
+			 * again, with it.
+			 */
+			continue;
 		}
 		hj_tokens_tick(&sh->tokens, hj_now_ns());
 		int pick = running < 0 ? hj_tokens_pick(&sh->tokens, ready) : -1;
@@ -122,6 +131,13 @@ int hj_qos_executive_main(struct qos_shared *sh, int listener, const int *socks)
 			atomic_store(&sh->exec_failed, err);
 			return 1;
 		}
+		if (pick == QOS_TASKS - 1)
+			for (int i = 0; i < QOS_TASKS - 1; i++)
+				if (sh->t0_ns && hj_now_ns() >= sh->t0_ns + sh->task[i].start_offset_ns &&
+				    hj_tokens_eligible(&sh->tokens, i)) {
+					sh->be_grants_with_tokens++;
+					break;
+				}
 		pend[pick].waiting = false;
 		running = pick;
 		running_since = hj_now_ns();

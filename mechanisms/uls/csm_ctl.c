@@ -74,22 +74,54 @@ static size_t tick_at(const uint64_t *t_ns, size_t n_ticks, size_t k, uint64_t t
 	return k;
 }
 
+/* The end of window w, which starts at tick k0: *k1; false when the ticks end before the window does. */
+static bool window_end(const uint64_t *t_ns, size_t n_ticks, uint64_t window_ns, size_t w, size_t k0, size_t *k1)
+{
+	*k1 = tick_at(t_ns, n_ticks, k0 + 1, t_ns[0] + (w + 1) * window_ns);
+	return *k1 < n_ticks;
+}
+
 size_t csm_window_shares(const uint64_t *t_ns, const uint64_t *cum_ns, size_t n_ticks, unsigned n_apps,
 			 uint64_t window_ns, double *share, size_t max_windows)
 {
-	size_t w = 0, k0 = 0;
+	size_t w = 0, k1;
 
 	if (n_ticks < 2 || window_ns == 0)
 		return 0;
-	while (w < max_windows) {
-		size_t k1 = tick_at(t_ns, n_ticks, k0 + 1, t_ns[0] + (w + 1) * window_ns);
-		if (k1 >= n_ticks)
-			break;
+	for (size_t k0 = 0; w < max_windows && window_end(t_ns, n_ticks, window_ns, w, k0, &k1); w++, k0 = k1) {
 		double span = (double)(t_ns[k1] - t_ns[k0]);
 		for (unsigned i = 0; i < n_apps; i++)
 			share[w * n_apps + i] = (double)(cum_ns[k1 * n_apps + i] - cum_ns[k0 * n_apps + i]) / span;
-		k0 = k1;
-		w++;
 	}
+	return w;
+}
+
+/* Of the time between ticks k0 and k1 in which some app was allowed to run, the fraction the apps did not get. */
+static double taken_between(const uint64_t *t_ns, const uint64_t *cum_ns, const bool *allowed, unsigned n_apps,
+			    size_t k0, size_t k1)
+{
+	double runnable = 0, lost = 0;
+
+	for (size_t k = k0; k < k1; k++) {
+		if (!allowed[k])
+			continue;
+		double dt = (double)(t_ns[k + 1] - t_ns[k]), used = 0;
+		for (unsigned i = 0; i < n_apps; i++)
+			used += (double)(cum_ns[(k + 1) * n_apps + i] - cum_ns[k * n_apps + i]);
+		runnable += dt;
+		lost += used < dt ? dt - used : 0;
+	}
+	return runnable > 0 ? lost / runnable : 0;
+}
+
+size_t csm_window_taken(const uint64_t *t_ns, const uint64_t *cum_ns, const bool *allowed, size_t n_ticks,
+			unsigned n_apps, uint64_t window_ns, double *taken, size_t max_windows)
+{
+	size_t w = 0, k1;
+
+	if (n_ticks < 2 || window_ns == 0)
+		return 0;
+	for (size_t k0 = 0; w < max_windows && window_end(t_ns, n_ticks, window_ns, w, k0, &k1); w++, k0 = k1)
+		taken[w] = taken_between(t_ns, cum_ns, allowed, n_apps, k0, k1);
 	return w;
 }

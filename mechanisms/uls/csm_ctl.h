@@ -65,3 +65,14 @@ void csm_ctl_tick(struct csm_ctl *c, const uint64_t *used_ns);
  */
 size_t csm_window_shares(const uint64_t *t_ns, const uint64_t *cum_ns, size_t n_ticks, unsigned n_apps,
 			 uint64_t window_ns, double *share, size_t max_windows);
+
+/*
+ * The CPU taken from the apps per window: over the ticks after which at
+ * least one app was allowed to run (allowed[k]: between tick k and k + 1),
+ * the fraction of that time the apps did not get (CPU-bound real-time apps
+ * run whenever allowed, so something above them had the CPU: a disturbance,
+ * the manager, real-time throttling). Same windows as csm_window_shares();
+ * writes taken[w], returns the number of complete windows.
+ */
+size_t csm_window_taken(const uint64_t *t_ns, const uint64_t *cum_ns, const bool *allowed, size_t n_ticks,
+			unsigned n_apps, uint64_t window_ns, double *taken, size_t max_windows);

@@ -72,6 +72,9 @@ static inline void record_tick(struct sm_state *m, uint64_t cycles, const uint64
 	m->t_cycles[m->n_ticks] = cycles;
 	for (unsigned i = 0; i < m->apps.n; i++)
 		m->cum_ns[m->n_ticks * CSM_APPS_MAX + i] = cum_ns[i];
+	m->allowed[m->n_ticks] = false;
+	for (unsigned i = 0; i < m->apps.n; i++)
+		m->allowed[m->n_ticks] |= m->apps.running[i];
 	m->n_ticks++;
 }
 
@@ -197,7 +200,8 @@ static int sm_measure_begin(struct mech_ctx *ctx, struct sm_state *m, struct sam
 	m->max_ticks = (size_t)(s->warmup_target + s->cap + 2);
 	m->t_cycles = calloc(m->max_ticks, sizeof(*m->t_cycles));
 	m->cum_ns = calloc(m->max_ticks * CSM_APPS_MAX, sizeof(*m->cum_ns));
-	if (!m->t_cycles || !m->cum_ns)
+	m->allowed = calloc(m->max_ticks, sizeof(*m->allowed));
+	if (!m->t_cycles || !m->cum_ns || !m->allowed)
 		return mech_why(ctx, BENCH_FAIL, "out of memory for %zu tick records", m->max_ticks);
 	int err = read_clocks(m, m->prev_used_ns);
 	if (err)
@@ -362,6 +366,7 @@ void uls_sm_teardown(struct mech_ctx *ctx)
 		sandbox_destroy(&m->sb);
 	free(m->t_cycles);
 	free(m->cum_ns);
+	free(m->allowed);
 	free(m);
 	ctx->priv = NULL;
 }

@@ -23,6 +23,7 @@ struct sm_state {
 	/* per tick, for utilization.csv: TSC and the apps' cumulative CPU ns */
 	uint64_t *t_cycles;
 	uint64_t *cum_ns;                  /* [tick * CSM_APPS_MAX + app] */
+	bool *allowed;                     /* some app may run until the next tick (the decision just made) */
 	size_t n_ticks, max_ticks;
 	/* sm-extension */
 	struct sandbox sb;

@@ -14,6 +14,9 @@ usage: test_figures.py HARNESS
    run everywhere): the slowdown of each configuration against alone at the
    same U, warm-up periods left out, a new configuration drawn by its name;
    and the paper's one TLB number as a line across the ULS TLB curve.
+4. The per-case figures (kinds series and shares) from made-up data files:
+   the QoS packets per task and the service manager's shares, one picture
+   per case, none for a case whose file is empty or absent.
 """
 import copy
 import csv
@@ -108,6 +111,9 @@ def check_contract():
     broken = {
         "no x": lambda f: f.pop("x"),
         "an unknown kind": lambda f: f.update(kind="pie"),
+        "a data file on a summary figure": lambda f: f.update(file="packets_per_interval.csv"),
+        "a per-case series without its data file": lambda f: f.update(kind="series", y=["a"], axes=""),
+        "a per-case series whose y is not a list": lambda f: f.update(kind="series", file="x.csv", axes=""),
         "an axis the kind lacks": lambda f: f.update(axes="zero"),
         "a title that names no paper figure": lambda f: f.update(title="round trip"),
         "slowdown without data": lambda f: f.update(y="slowdown_pct"),
@@ -228,6 +234,47 @@ def check_vlib(harness, d):
     check(picture(os.path.join(pd, "uls-tlb-ws.png")) > 15000, "uls-tlb-ws.png drawn")
 
 
+def data_case(folder, case, name, rows):
+    """DIR/data/CASE/NAME with its declared header and the given rows."""
+    entry = datafiles.by_name(datafiles.load())[name]
+    path = os.path.join(folder, "data", case, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(datafiles.column_names(entry))
+        w.writerows(rows)
+
+
+def check_per_case(harness, d):
+    """series and shares figures: one picture per case, from its own data file; none without rows."""
+    folder = os.path.join(d, "per-case")
+    os.makedirs(folder)
+    data_case(folder, "e4-qos-tokens", "packets_per_interval.csv",
+              [[f"{t / 10:.3f}", 40 if t >= 30 else 0, 30 if t >= 20 else 0, 20 if t >= 10 else 0, 10]
+               for t in range(40)])
+    data_case(folder, "e4-qos-same", "packets_per_interval.csv", [])   # a header and no rows: not drawn
+    data_case(folder, "mgr", "utilization.csv",
+              [[w, f"{w:.3f}", a, 8 * a, t, t + 0.01, 0.01, 0.3 if 3 <= w < 6 else 0.01]
+               for w in range(10) for a, t in ((1, 0.3), (2, 0.2), (3, 0.1))])
+    rows = [["e4-qos-tokens", "hijack", "qos-tokens", "packet-stream", "ok", "task_start_ms=1000"],
+            ["e4-qos-same", "hijack", "qos-same", "packet-stream", "ok", "task_start_ms=1000"],
+            ["mgr", "uls", "sm-user", "mmpp", "ok", "tick_us=10000"]]
+    with open(os.path.join(folder, "summary.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["case", "mechanism", "variant", "load", "status", "params"])
+        w.writerows(rows)
+    p = plot(harness, folder)
+    check(p.returncode == 0, f"harness plot (made-up per-case data): {p.returncode} {p.stderr[-400:]}")
+    pd = os.path.join(folder, "plots")
+    for name in ("hijack-qos-packets-e4-qos-tokens", "uls-csm-shares-mgr"):
+        size = picture(os.path.join(pd, name + ".png"))
+        check(size > 10000, f"{name}.png drawn ({size} bytes)")
+    check(not os.path.exists(os.path.join(pd, "hijack-qos-packets-e4-qos-same.png")),
+          "a case whose data file has no rows is not drawn")
+    check(not os.path.exists(os.path.join(pd, "hijack-qos-jitter-e4-qos-tokens.png")),
+          "a case without the figure's data file is not drawn")
+
+
 def main():
     harness = os.path.abspath(sys.argv[1])
     check_contract()
@@ -236,6 +283,7 @@ def main():
         sys.exit(77)
     with tempfile.TemporaryDirectory(prefix="gapbench-figures-") as d:
         check_vlib(harness, d)
+        check_per_case(harness, d)
         check_real(harness, d)
     print(f"{len(failures)} check(s) failed" if failures else "all figure checks passed")
     sys.exit(1 if failures else 0)

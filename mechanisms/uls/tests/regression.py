@@ -11,9 +11,11 @@ Runs regression.toml (beside this script) and asserts, on medians only:
   - both service managers send SIGSTOP/SIGCONT (the typed fact
     signals_sent), and with no disturbance they hold every app within
     SHARE_TOLERANCE of its target share: the median over the 1 s windows
-    after the first, so that one second taken by an unrelated real-time
-    task on a shared machine does not decide the test (every window's error
-    is printed).
+    after the first, leaving out the windows in which something above the
+    apps (an unrelated real-time task on a shared machine) took
+    TAKEN_LIMIT of their runnable time (utilization.csv's taken_share), so
+    that foreign real-time load does not decide the test (every window's
+    error is printed).
 """
 import csv
 import os
@@ -24,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import gbresults as gb  # noqa: E402
 
 SHARE_TOLERANCE = 0.05   # of one CPU, absolute: 5 percentage points
+TAKEN_LIMIT = 0.10       # a window whose apps lost this much of their runnable time to others is left out
 
 failures = []
 
@@ -76,11 +79,21 @@ def main():
             with open(path, newline="") as f:
                 windows = [r for r in csv.DictReader(f) if int(r["window"]) >= 1]
             check(len(windows) >= 3 * 3, f"{case}: {len(windows) // 3} windows after the first (want 3)")
-            for app in sorted({r["app"] for r in windows}):
-                errs = sorted(float(r["share_error"]) for r in windows if r["app"] == app)
+            # A window in which something above the apps (another run's real-time task on this shared
+            # machine) took TAKEN_LIMIT of their time says nothing about the manager: left out, and
+            # counted. With fewer than 3 windows left, all count, the tolerance widened by what was taken.
+            clean = [r for r in windows if float(r.get("taken_share") or 0) < TAKEN_LIMIT]
+            tolerance = SHARE_TOLERANCE
+            if len(clean) < 3 * 3:
+                taken = [float(r.get("taken_share") or 0) for r in windows]
+                tolerance += sum(taken) / max(len(taken), 1)
+                clean = windows
+            print(f"     {case}: {(len(windows) - len(clean)) // 3} window(s) left out (taken_share >= {TAKEN_LIMIT})")
+            for app in sorted({r["app"] for r in clean}):
+                errs = sorted(float(r["share_error"]) for r in clean if r["app"] == app)
                 median = errs[len(errs) // 2]
-                check(abs(median) <= SHARE_TOLERANCE,
-                      f"{case}: app {app} median share error {median:+.4f} within {SHARE_TOLERANCE} "
+                check(abs(median) <= tolerance,
+                      f"{case}: app {app} median share error {median:+.4f} within {tolerance:.3f} "
                       f"(windows: {' '.join(f'{e:+.3f}' for e in errs)})")
     print(f"{len(failures)} failure(s)")
     return 1 if failures else 0

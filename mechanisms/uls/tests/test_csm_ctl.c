@@ -54,6 +54,28 @@ static void test_windows(void)
 	CHECK_MSG(csm_window_shares(t, cum, 1, APPS, 1000000000ull, share, 10) == 0, "one tick: no window");
 }
 
+/* The CPU taken from the apps: counted only while some app was allowed to run. */
+static void test_taken(void)
+{
+	enum { TICKS = 201, APPS = 1 };
+	uint64_t t[TICKS], cum[TICKS * APPS], used = 0;
+	bool allowed[TICKS];
+	double taken[10];
+
+	for (int k = 0; k < TICKS; k++) {
+		t[k] = (uint64_t)k * 10000000ull;
+		cum[k] = used;
+		/* second 0: allowed every other tick, gets all of it (nothing taken); second 1: allowed always,
+		 * gets 7 ms of each 10 ms tick (30 % taken, as a disturbance of 30 % would) */
+		allowed[k] = k < 100 ? k % 2 == 0 : true;
+		used += k < 100 ? (allowed[k] ? 10000000ull : 0) : 7000000ull;
+	}
+	size_t w = csm_window_taken(t, cum, allowed, TICKS, APPS, 1000000000ull, taken, 10);
+	CHECK_MSG(w == 2, "2 s of ticks give 2 windows, got %zu", w);
+	CHECK_MSG(fabs(taken[0]) < 1e-9, "stopped by the manager is not taken: %g", taken[0]);
+	CHECK_MSG(fabs(taken[1] - 0.30) < 1e-9, "30 %% taken: %g", taken[1]);
+}
+
 /*
  * A uniprocessor for `seconds`: apps in priority order (the largest target
  * first, as the paper's 80 x share rule gives), the highest one allowed to
@@ -115,6 +137,7 @@ int main(void)
 {
 	test_pid();
 	test_windows();
+	test_taken();
 	test_loop();
 	if (check_failures)
 		fprintf(stderr, "%d check(s) failed\n", check_failures);
