@@ -11,7 +11,8 @@
 /* Hypercalls (port I/O exits, kvm_abi.h); arguments in the mailbox. */
 #define KARMA_HC_ARM    (KVM_HC_USER_BASE + 0)  /* arg[0] deadline, arg[1] guest TSC at the request */
 #define KARMA_HC_FLUSH  (KVM_HC_USER_BASE + 1)  /* arg[0] n latencies at KARMA_SAMPLES_GPA, arg[1..] counters; ret[0] = 1: stop */
-#define KARMA_HC_CALIB  (KVM_HC_USER_BASE + 2)  /* arg[0] min, arg[1] median round trip of KARMA_HC_NOP (guest cycles) */
+#define KARMA_HC_CALIB  (KVM_HC_USER_BASE + 2)  /* arg[0] min, arg[1] median round trip of KARMA_HC_NOP (guest cycles);
+						   ret[0] = latencies per flush (0: KARMA_ARG_BATCH) */
 #define KARMA_HC_NOP    (KVM_HC_USER_BASE + 3)  /* nothing: the exit + entry round trip */
 
 /* Guest-physical places (in the free RAM of kvm_abi.h). */
@@ -42,14 +43,14 @@ enum {
 	KARMA_ARG_NEAR_CYCLES = 3,
 	KARMA_ARG_RELEASE_CYCLES = 4,  /* release path after the handler, interrupts on (0: none) */
 	KARMA_ARG_DEV_WORK_CYCLES = 5, /* the device handler's work */
-	KARMA_ARG_TPR = 6,             /* raise CR8 in the timer handler for the release path */
+	KARMA_ARG_TPR = 6,             /* raise the TPR in the timer handler for the release path */
 	KARMA_ARG_BATCH = 7,           /* latencies per KARMA_HC_FLUSH */
 };
 
 /* The device-interrupt load's vector: priority class 5, below the timer's 14. */
 #define KARMA_DEV_VECTOR 0x50
-/* CR8 during the release path: classes <= 13 held back, the timer (14) passes. */
-#define KARMA_RT_CR8 13
+/* TPR class during the release path: classes <= 13 held back, the timer (14) passes. */
+#define KARMA_RT_TPR_CLASS 13
 
 /* KARMA_HC_FLUSH's counters (mailbox arg[1..7]). */
 enum {

@@ -50,7 +50,7 @@ static const struct opt_desc trigger_opts[] = {
 
 static const struct opt_desc tpr_opts[] = {
 	OPT_BOOL_FIELD(struct karma_cfg, raise_tpr, "true",
-		       "the guest's timer handler raises CR8 (TPR) for the release path, holding device interrupts back"),
+		       "the guest's timer handler raises the TPR (CR8's register, written as x2APIC MSR 0x808) for the release path, holding device interrupts back"),
 	OPT_INT_FIELD(struct karma_cfg, irq_rate, "20000", 100, 1000000, "events/s",
 		      "lower-priority device interrupts injected per second (irqfd, vector 0x50)"),
 	OPT_INT_FIELD(struct karma_cfg, release_us, "20", 1, 10000, "us",
@@ -167,7 +167,7 @@ static const struct variant_desc karma_variants[] = {
 	{ .name = "vm-pv-hard", .help = "Fig. 6: the same requests, every one armed on the host timer",
 	  .opts = trigger_opts, .setup = setup_pv_hard },
 	{ .name = "vm-tpr", .help = "Fig. 7: device-interrupt load; latency at the end of the release path, with or "
-	  "without CR8 raised", .opts = tpr_opts, .setup = setup_tpr },
+	  "without the TPR raised", .opts = tpr_opts, .setup = setup_tpr },
 	{ .name = "vm-othervm", .help = "Fig. 8: a second VM on the same CPU runs a CPU or memory load",
 	  .opts = othervm_opts, .setup = setup_othervm },
 	{ NULL, NULL },

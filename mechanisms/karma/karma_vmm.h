@@ -42,7 +42,7 @@ struct karma_vmm_config {
 	uint64_t near_every, near_ns; /* every Nth period a deadline near_ns from the request (0: never) */
 	uint64_t release_ns;          /* guest release path after the handler (0: none) */
 	uint64_t dev_work_ns;         /* the guest's device handler's work */
-	bool tpr;                     /* the guest raises CR8 for the release path */
+	bool tpr;                     /* the guest raises the TPR for the release path */
 	uint64_t irq_rate;            /* device interrupts per second (0: no device load) */
 	enum karma_other_load other;
 	uint64_t other_bytes;         /* KARMA_OTHER_MEM: bytes the other VM walks */

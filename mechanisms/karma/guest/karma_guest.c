@@ -100,7 +100,7 @@ static uint64_t released(void *arg, uint64_t deadline, uint64_t entry_tsc)
 	if (g.tpr) {
 		if (rt_x2apic_pending(KARMA_DEV_VECTOR))
 			g.held_back++;
-		rt_cr8_write(0);
+		rt_tpr_set_class(0);
 		__asm__ volatile("sti\n\tnop\n\tnop\n\tcli" : : : "memory");   /* held-back ones come in now */
 	}
 	return end - deadline;
@@ -150,7 +150,10 @@ static void calibrate(void)
 	struct kvm_mailbox *mb = rt_mailbox();
 	mb->arg[0] = v[0];
 	mb->arg[1] = v[CALIB_ROUNDS / 2];
+	mb->ret[0] = 0;
 	rt_hypercall(KARMA_HC_CALIB, 0);
+	if (mb->ret[0] && mb->ret[0] < g.batch)
+		g.batch = mb->ret[0];   /* the host wants fewer than a full batch */
 }
 
 __attribute__((noreturn)) static void cyclic(const struct kvm_boot_info *boot)
@@ -177,7 +180,7 @@ __attribute__((noreturn)) static void cyclic(const struct kvm_boot_info *boot)
 	}
 	rt_idt_set(KARMA_DEV_VECTOR, (uintptr_t)dev_handler);
 	if (g.tpr)
-		rt_timer_raise_cr8_on_entry(KARMA_RT_CR8);
+		rt_timer_raise_tpr_on_entry(KARMA_RT_TPR_CLASS);
 	calibrate();
 	struct rt_cyclic c = {
 		.period_cycles = g.period, .arm = arm, .record = record,

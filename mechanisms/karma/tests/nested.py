@@ -14,7 +14,7 @@ tests/nested.toml there and checks what came back:
   - vm-pv-soft has soft triggers, vm-pv-hard none;
   - vm-pv-deferred makes fewer arm exits per period than vm-pv-immediate
     (and, where KVM's exit counters are readable, fewer exits per period);
-  - vm-tpr with CR8 raised: no device interrupt lands in a release path,
+  - vm-tpr with the TPR raised: no device interrupt lands in a release path,
     and some were held back in the IRR; without it none are held back.
 Exit 77 when gbvm cannot boot a guest here.
 """

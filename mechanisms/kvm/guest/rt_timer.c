@@ -3,7 +3,7 @@
 
 struct rt_timer_state rt_timer;
 static const volatile uint64_t *host_count;
-static uint64_t entry_cr8;
+static uint64_t entry_tpr_class;
 
 static void wrmsr64(uint32_t msr, uint64_t v)
 {
@@ -20,8 +20,8 @@ __attribute__((interrupt)) static void timer_handler(void *frame)
 	(void)frame;
 	uint64_t seen = host_count ? *host_count : rt_timer.runs + 1;
 	uint64_t t = rt_tsc_start();
-	if (entry_cr8)
-		rt_cr8_write(entry_cr8);
+	if (entry_tpr_class)
+		rt_tpr_set_class(entry_tpr_class);
 	rt_timer.count = seen;
 	rt_timer.tsc = t;
 	rt_timer.runs++;
@@ -54,9 +54,9 @@ void rt_timer_count_from(const volatile uint64_t *count)
 	host_count = count;
 }
 
-void rt_timer_raise_cr8_on_entry(uint64_t cr8)
+void rt_timer_raise_tpr_on_entry(uint64_t cls)
 {
-	entry_cr8 = cr8;
+	entry_tpr_class = cls;
 }
 
 int rt_x2apic_pending(uint8_t vector)

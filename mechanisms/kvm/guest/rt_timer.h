@@ -9,8 +9,8 @@
  * whoever raises that vector (the LAPIC timer, or the host through an
  * irqfd routed as an MSI) reaches it. The handler records, in this order,
  * the event count (its own, or a host-maintained counter set with
- * rt_timer_count_from) and the guest TSC, then raises CR8 where asked
- * (rt_timer_raise_cr8_on_entry), then sends the EOI.
+ * rt_timer_count_from) and the guest TSC, then raises the task priority
+ * where asked (rt_timer_raise_tpr_on_entry), then sends the EOI.
  *
  * Waiting: rt_irq_wait() is `sti; hlt; cli` (the STI shadow makes the pair
  * atomic: an interrupt pending at the STI wakes the HLT).
@@ -40,8 +40,19 @@ int rt_irq_init(void);
 void rt_timer_install(void);
 /* Count events by a counter the host increments before each injection (NULL: count handler runs). */
 void rt_timer_count_from(const volatile uint64_t *host_count);
-/* The handler raises CR8 to `cr8` (0: leaves it) at entry: Karma's TPR raise. */
-void rt_timer_raise_cr8_on_entry(uint64_t cr8);
+/*
+ * The handler raises the TPR to priority class `cls` (0: leaves it) at
+ * entry: Karma's TPR raise. Through the x2APIC TPR register (MSR 0x808),
+ * not CR8: the same register, but a CR8 write inside a nested SVM guest
+ * under qemu's TCG aborts qemu 7.2 (tcg_handle_interrupt asserts the
+ * iothread lock), while the MSR write is emulated by the guest's KVM.
+ */
+void rt_timer_raise_tpr_on_entry(uint64_t cls);
+/* Set the TPR's priority class (interrupts of classes <= cls are held back). */
+static inline void rt_tpr_set_class(uint64_t cls)
+{
+	rt_x2apic_write(RT_X2APIC_TPR, cls << 4);
+}
 
 static inline void rt_irq_wait(void)
 {
@@ -56,12 +67,6 @@ static inline void rt_irq_enable(void)
 static inline void rt_irq_disable(void)
 {
 	__asm__ volatile("cli" : : : "memory");
-}
-
-/* CR8 is the TPR's priority class (TPR[7:4]); interrupts of classes <= CR8 are held back. */
-static inline void rt_cr8_write(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr8" : : "r"(v) : "memory");
 }
 
 /* Is `vector` pending (requested, not yet delivered) in the x2APIC's IRR? */
