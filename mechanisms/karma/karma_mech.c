@@ -20,6 +20,7 @@ struct karma_cfg {
 	int64_t irq_rate, release_us, dev_work_us;
 	int other_load;
 	int64_t other_kb;
+	int other_cpu;
 };
 
 struct karma_state {
@@ -60,10 +61,13 @@ static const struct opt_desc tpr_opts[] = {
 };
 
 static const char *const load_names[] = { "spin", "mem", NULL };
+static const char *const other_cpu_names[] = { "same", "peer", NULL };
 static const struct opt_desc othervm_opts[] = {
 	OPT_ENUM_FIELD(struct karma_cfg, other_load, "mem", load_names,
 		       "the other VM's load: spin, or mem (a cache line a step over other_kb)"),
 	OPT_INT_FIELD(struct karma_cfg, other_kb, "8192", 64, 16384, "KiB", "memory the other VM walks"),
+	OPT_ENUM_FIELD(struct karma_cfg, other_cpu, "same", other_cpu_names,
+		       "the other VM's vCPU on the real-time vCPU's CPU (same) or on the peer CPU (peer: shared caches only)"),
 	OPT_TABLE_END,
 };
 
@@ -115,6 +119,7 @@ static int karma_setup(struct mech_ctx *ctx, const struct karma_exp *e)
 	if (e->other_vm) {
 		vc.other = cfg->other_load == 1 ? KARMA_OTHER_MEM : KARMA_OTHER_SPIN;
 		vc.other_bytes = (uint64_t)cfg->other_kb << 10;
+		vc.other_cpu = cfg->other_cpu == 1 ? ctx->peer_cpu : ctx->cpu;
 	}
 	report_kv(ctx->report, "platform", "%s", platform_note());
 	int rc = karma_vmm_start(&st->vmm, &vc);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -97,8 +96,6 @@ static void *timer_main(void *arg)
 		if (read(v->timer_fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 			continue;   /* re-armed meanwhile: no expiry */
 		atomic_fetch_add(&v->expiries, 1);
-		if (getenv("KARMA_DEBUG") && (v->expiries < 5 || v->expiries % 32 == 0))
-			fprintf(stderr, "DBG expiry %llu at %llu\n", (unsigned long long)v->expiries, (unsigned long long)tsc_start());
 		if (inject_timer(v) != 0) {
 			thread_fail(v, "timer thread: irqfd write", errno);
 			return NULL;
@@ -153,7 +150,7 @@ static void *other_main(void *arg)
 {
 	struct karma_vmm *v = arg;
 	struct kvm_dispatch d = { 0 };
-	if (kvm_vcpu_bind_thread(&v->other.vcpu, v->cfg.cpu, 0) != 0) {
+	if (kvm_vcpu_bind_thread(&v->other.vcpu, v->cfg.other_cpu, 0) != 0) {
 		snprintf(v->thread_why, sizeof(v->thread_why), "other VM: %.140s", v->other.vcpu.why);
 		atomic_store(&v->stop_request, KVM_GUEST_HOST_ERROR);
 		kvm_vcpu_kick(&v->g.vcpu);
@@ -257,10 +254,6 @@ static int on_arm(struct kvm_vcpu *vcpu, void *arg, uint32_t value)
 	struct karma_vmm *v = arg;
 	struct kvm_mailbox *mb = kvm_vm_mailbox(vcpu->vm);
 	uint64_t deadline = mb->arg[0];
-	if (getenv("KARMA_DEBUG") && v->hard < 5)
-		fprintf(stderr, "DBG arm %llu req %llu host now %llu offset %lld calib %llu\n", (unsigned long long)deadline,
-			(unsigned long long)mb->arg[1], (unsigned long long)tsc_start(), (long long)v->g.vcpu.tsc_offset,
-			(unsigned long long)v->exit_entry_cycles);
 	if (karma_trigger_decide(deadline, mb->arg[1], v->exit_entry_cycles, v->cfg.soft) == KARMA_TRIGGER_SOFT) {
 		atomic_fetch_add(&v->soft, 1);
 		if (inject_timer(v) != 0)
@@ -294,9 +287,6 @@ static int on_flush(struct kvm_vcpu *vcpu, void *arg, uint32_t value)
 		.hc_arms = mb->arg[KARMA_FLUSH_HC_ARMS],
 	};
 	v->flushes++;
-	if (getenv("KARMA_DEBUG"))
-		fprintf(stderr, "DBG flush %llu n %llu periods %llu\n", (unsigned long long)v->flushes, (unsigned long long)n,
-			(unsigned long long)v->counts.periods);
 	mb->ret[0] = samples_full(v->s) ? 1 : 0;
 	return KVM_HC_CONTINUE;
 }

@@ -46,6 +46,7 @@ struct karma_vmm_config {
 	uint64_t irq_rate;            /* device interrupts per second (0: no device load) */
 	enum karma_other_load other;
 	uint64_t other_bytes;         /* KARMA_OTHER_MEM: bytes the other VM walks */
+	int other_cpu;                /* the other VM's vCPU thread's CPU (-1: unpinned), SCHED_OTHER */
 	int cpu, peer_cpu, priority;
 	uint64_t tsc_khz;             /* host TSC frequency for conversions */
 };
