@@ -17,6 +17,7 @@
 #define KICK_SIGNAL_OFFSET 5   /* SIGRTMIN + 5 */
 #define MAX_CPUID_ENTRIES 256
 #define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 
 static int why(struct kvm_vcpu *vcpu, const char *fmt, ...) BENCH_PRINTF(2, 3);
 static int why(struct kvm_vcpu *vcpu, const char *fmt, ...)
@@ -76,6 +77,10 @@ static int set_cpuid(struct kvm_vcpu *vcpu)
 				/* Initial APIC ID: the vCPU id, as KVM's local APIC reports it. */
 				e->ebx = (e->ebx & 0x00ffffffu) | ((vcpu->id & 0xffu) << 24);
 				vcpu->has_x2apic = (e->ecx & CPUID_1_ECX_X2APIC) != 0;
+				/* KVM emulates the TSC-deadline timer with its irqchip but leaves the bit to us. */
+				if (ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+					e->ecx |= CPUID_1_ECX_TSC_DEADLINE;
+				vcpu->has_tsc_deadline = (e->ecx & CPUID_1_ECX_TSC_DEADLINE) != 0;
 			} else if (e->function == 0xb || e->function == 0x1f) {
 				e->edx = vcpu->id;   /* x2APIC ID in the topology leaves */
 			}

@@ -25,6 +25,7 @@ struct kvm_vcpu {
 	bool tsc_offset_set;             /* we set it (to 0) via KVM_VCPU_TSC_OFFSET */
 	uint64_t guest_tsc_khz;          /* KVM_GET_TSC_KHZ on the vCPU */
 	bool has_x2apic;                 /* CPUID advertises x2APIC (KVM_GET_SUPPORTED_CPUID leaf 1 ECX bit 21) */
+	bool has_tsc_deadline;           /* CPUID advertises the TSC-deadline timer (leaf 1 ECX bit 24) */
 	pthread_t thread;                /* the thread that runs it (set by kvm_vcpu_bind_thread) */
 	bool has_thread;
 	_Atomic uint64_t kicks_requested;    /* count, for reports */
