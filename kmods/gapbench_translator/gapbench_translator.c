@@ -22,7 +22,7 @@
 #include <linux/wait.h>
 #include "gapbench_translator.h"
 
-static_assert(sizeof(struct gbtr_ring) <= GBTR_RING_BYTES);
+static_assert(sizeof(struct gbtr_ring) == GBTR_RING_BYTES);
 static_assert(sizeof(struct gbtr_slot) == GBTR_SLOT_BYTES);
 
 static atomic_t gbtr_channels = ATOMIC_INIT(0);
@@ -207,6 +207,10 @@ static ssize_t gbtr_write(struct file *f, const char __user *buf, size_t len, lo
 		return -EINVAL;
 	for (;;) {
 		mutex_lock(&ch->lock);
+		if (!ch->peer_made) {
+			mutex_unlock(&ch->lock);
+			return -ENOTCONN;
+		}
 		if (ch->closed[1 - e->side]) {
 			mutex_unlock(&ch->lock);
 			return -EPIPE;
@@ -243,6 +247,10 @@ static ssize_t gbtr_read(struct file *f, char __user *buf, size_t len, loff_t *p
 
 	for (;;) {
 		mutex_lock(&ch->lock);
+		if (!ch->peer_made) {
+			mutex_unlock(&ch->lock);
+			return -ENOTCONN;
+		}
 		if (r->head != r->tail)
 			break;
 		if (ch->closed[1 - e->side]) {

@@ -3,7 +3,8 @@
  * gapbench_translator's user interface, shared by the module and user space:
  * /dev/translator, Hijack^COS's translator as a device. open() makes endpoint
  * 0 of a new channel; GBTR_IOC_PEER on it returns a file for endpoint 1 (the
- * pair is the channel). write() sends one message (1..GBTR_MSG_MAX bytes) to
+ * pair is the channel; before it exists read() and write() fail with
+ * ENOTCONN, after the other end closed read() gives 0 and write() EPIPE). write() sends one message (1..GBTR_MSG_MAX bytes) to
  * the other endpoint, read() and poll() block for one; mmap() (read-only,
  * offset 0, up to GBTR_MAP_BYTES) shows the channel's two rings as they are.
  */
@@ -36,6 +37,7 @@ struct gbtr_ring {
 	__u32 depth;   /* usable slots (GBTR_IOC_SET_DEPTH) */
 	__u32 pad[13];
 	struct gbtr_slot slot[GBTR_SLOTS];
+	__u8 pad_end[GBTR_RING_BYTES - 64 - GBTR_SLOTS * GBTR_SLOT_BYTES];   /* ring[1] at GBTR_RING_BYTES */
 };
 
 struct gbtr_info {

@@ -45,7 +45,8 @@ static void badioctl(void)
 						== MAP_FAILED ? -1 : 0), EINVAL);
 	kexpect_errno("mmap at an offset", (long)(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 4096)
 						== MAP_FAILED ? -1 : 0), EINVAL);
-	kexpect_errno("write without a peer", write(fd, buf, 1), EPIPE);
+	kexpect_errno("write before the peer exists", write(fd, buf, 1), ENOTCONN);
+	kexpect_errno("read before the peer exists", read(fd, buf, sizeof(buf)), ENOTCONN);
 	peer = (int)ioctl(fd, GBTR_IOC_PEER);
 	KCHECK(peer >= 0);
 	kexpect_errno("PEER twice", ioctl(fd, GBTR_IOC_PEER), EBUSY);
