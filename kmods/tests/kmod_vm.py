@@ -42,7 +42,10 @@ killed_leaves_zero() {  # MODULE PROGRAM ARGS...: start it, let it register, SIG
 	p=$!
 	i=0
 	while [ "$(reg $m)" = 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
-	[ "$(reg $m)" != 0 ] || fail "$m: the holder never registered: $(cat hold.log)"
+	if [ "$(reg $m)" = 0 ]; then
+		echo "holder $p: $(cat hold.log)"; ps; grep -E 'State|SigQ' /proc/$p/status
+		fail "$m: the holder never registered"
+	fi
 	kill -9 $p; wait $p 2>/dev/null
 	[ "$(reg $m)" = 0 ] || fail "$m: registrations $(reg $m) after SIGKILL of the holder"
 	echo "ok   $m: SIGKILL of a registered process leaves registrations 0"
