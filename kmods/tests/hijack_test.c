@@ -48,7 +48,10 @@ static pid_t spawn(int go[2], int (*body)(void))
 	pid = fork();
 	KCHECK(pid >= 0);
 	if (pid == 0) {
-		close(go[1]);
+		/* the executive's file must not live on in the child: its release detaches */
+		for (int fd = 3; fd < 64; fd++)
+			if (fd != go[0])
+				close(fd);
 		if (read(go[0], &c, 1) != 1)
 			_exit(9);
 		_exit(body());
