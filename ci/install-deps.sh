@@ -13,3 +13,6 @@ apt-get install -y --no-install-recommends \
 	rt-tests gnuplot-nox python3 linux-perf chromium iproute2 \
 	bzip2 \
 	qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 busybox-static cpio
+# kmods/: insmod/rmmod/modinfo on lab machines that load gapbench's modules (the build needs only
+# build-essential and linux-headers-cloud-amd64 above)
+apt-get install -y --no-install-recommends kmod
