@@ -15,6 +15,8 @@ usage: kmod_vm.py --build BUILDDIR --source SRCDIR CASE
               the three kmod variants ok (timings under TCG are emulated, not latencies)
   host-skip   the same suite on this machine, where no module is loaded: each kmod case is
               a skip that names its module
+  no-headers  kmods/build.py for a kernel without headers: a skip line, a `skip` stamp,
+              status 0 (never a failed build)
 
 Every guest case also fails when the guest kernel log has a WARN/BUG/Oops (gbvm, exit 4)
 or any line from a gapbench module beyond the out-of-tree taint notice. Exit 77 (skip)
@@ -216,17 +218,34 @@ def host_skip(args):
         return 0 if ok else 1
 
 
+def no_headers(args):
+    kver = "0.0.0-gapbench-no-such-kernel"
+    with tempfile.TemporaryDirectory() as tmp:
+        stamp = os.path.join(tmp, "kmods.stamp")
+        p = subprocess.run([sys.executable, os.path.join(args.source, "kmods", "build.py"),
+                            os.path.join(args.source, "kmods"), os.path.join(tmp, "out"), kver, stamp],
+                           capture_output=True, text=True)
+        print(p.stdout + p.stderr)
+        text = open(stamp).read() if os.path.exists(stamp) else ""
+        ok = (p.returncode == 0 and text.startswith("skip ") and "kmods: skip: no kernel headers for " + kver
+              in p.stdout and "linux-headers-cloud-amd64" in p.stdout)
+        print(f"{'ok' if ok else 'FAIL'}: status {p.returncode}, stamp {text.strip()!r}")
+        return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--source", required=True)
     ap.add_argument("--out", help="keep the guest's /out here (default: a temporary folder)")
-    ap.add_argument("case", choices=("load", "translator", "upcall", "hijack", "smoke", "host-skip"))
+    ap.add_argument("case", choices=("load", "translator", "upcall", "hijack", "smoke", "host-skip", "no-headers"))
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     args.source = os.path.abspath(args.source)
     if args.case == "host-skip":
         return host_skip(args)
+    if args.case == "no-headers":
+        return no_headers(args)
     state, why = stamp_state(args.build)
     if state != "ok":
         print(f"kmod-{args.case}: skip: modules not built: {why}")

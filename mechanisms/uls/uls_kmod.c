@@ -8,8 +8,9 @@
  *
  *   sample        the TSC before the trigger ioctl -> the extension's first
  *                 instruction (as `upcall`, whose path is a signal)
- *   fact          roundtrip_mean_cycles: trigger -> extension -> return ->
- *                 back after the trigger
+ *   facts         roundtrip_mean_cycles: trigger -> extension -> return ->
+ *                 back after the trigger; kernel_to_handler_mean_cycles: the
+ *                 module's TSC at the event (ioctl entry) -> the first instruction
  *
  * Every upcall is checked: the extension ran on the sandbox stack (its entry
  * %rsp is the stack's top - 8, where a signal frame would have been), got
@@ -38,7 +39,7 @@ struct kmod_upcall_state {
 	unsigned char *stack;
 	uint64_t calls;
 	/* written by the extension */
-	volatile uint64_t entry_cycles, last_arg, upcalls, off_stack;
+	volatile uint64_t entry_cycles, kernel_cycles, last_arg, upcalls, off_stack;
 	volatile int return_errno;
 };
 
@@ -69,10 +70,10 @@ void uls_kmod_extension(uint64_t arg, uint64_t kernel_tsc, uint64_t src, uint64_
 {
 	struct kmod_upcall_state *u = g_kmod_upcall;
 
-	(void)kernel_tsc;
 	(void)src;
 	(void)cookie;
 	u->entry_cycles = entry_cycles;
+	u->kernel_cycles = kernel_tsc;
 	u->last_arg = arg;
 	if (entry_rsp != (uint64_t)(uintptr_t)(u->stack + KMOD_STACK_BYTES - 8))
 		u->off_stack++;
@@ -126,7 +127,7 @@ int uls_kmod_setup(struct mech_ctx *ctx)
 int uls_kmod_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	struct kmod_upcall_state *u = ctx->priv;
-	uint64_t calls = 0, rt_sum = 0, wrong = 0;
+	uint64_t calls = 0, rt_sum = 0, k_sum = 0, wrong = 0;
 
 	while (!samples_full(s)) {
 		uint64_t arg = calls;
@@ -138,6 +139,7 @@ int uls_kmod_measure(struct mech_ctx *ctx, struct samples *s)
 					      (unsigned long long)calls);
 		wrong += u->last_arg != arg;
 		rt_sum += t1 - t0;
+		k_sum += u->entry_cycles - u->kernel_cycles;
 		calls++;
 		samples_add(s, u->entry_cycles - t0);
 	}
@@ -146,6 +148,7 @@ int uls_kmod_measure(struct mech_ctx *ctx, struct samples *s)
 	if (ioctl(u->fd, GBUP_IOC_STATS, &st) != 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "GBUP_IOC_STATS");
 	report_int(ctx->report, "roundtrip_mean_cycles", calls ? (int64_t)(rt_sum / calls) : 0, "cycles");
+	report_int(ctx->report, "kernel_to_handler_mean_cycles", calls ? (int64_t)(k_sum / calls) : 0, "cycles");
 	report_int(ctx->report, "module_delivered", (int64_t)st.delivered, "upcalls");
 	report_int(ctx->report, "module_returned", (int64_t)st.returned, "upcalls");
 	if (wrong || u->off_stack)
