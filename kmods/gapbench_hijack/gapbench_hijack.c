@@ -331,21 +331,28 @@ static int gbhj_release(struct inode *inode, struct file *f)
 	return 0;
 }
 
-static long gbhj_attach(struct gbhj_session *s, void __user *up)
+/* ATTACH's and DETACH's argument: the process's struct pid, referenced, in *pid; or an errno. */
+static long gbhj_attach_arg(void __user *up, struct pid **pid)
 {
 	struct gbhj_attach a;
-	struct task_struct *task;
-	struct pid *pid;
-	unsigned i, free_slot = GBHJ_TARGETS_MAX;
-	long err = 0;
 
 	if (copy_from_user(&a, up, sizeof(a)))
 		return -EFAULT;
 	if (a.flags || a.pid <= 0)
 		return -EINVAL;
-	pid = find_get_pid(a.pid);
-	if (!pid)
-		return -ESRCH;
+	*pid = find_get_pid(a.pid);
+	return *pid ? 0 : -ESRCH;
+}
+
+static long gbhj_attach(struct gbhj_session *s, void __user *up)
+{
+	struct task_struct *task;
+	struct pid *pid;
+	unsigned i, free_slot = GBHJ_TARGETS_MAX;
+	long err = gbhj_attach_arg(up, &pid);
+
+	if (err)
+		return err;
 	task = get_pid_task(pid, PIDTYPE_TGID);
 	if (!task) {
 		put_pid(pid);
@@ -386,18 +393,13 @@ out:
 
 static long gbhj_detach(struct gbhj_session *s, void __user *up)
 {
-	struct gbhj_attach a;
 	struct pid *pid;
 	unsigned i;
-	long err = -ENOENT;
+	long err = gbhj_attach_arg(up, &pid);
 
-	if (copy_from_user(&a, up, sizeof(a)))
-		return -EFAULT;
-	if (a.flags || a.pid <= 0)
-		return -EINVAL;
-	pid = find_get_pid(a.pid);
-	if (!pid)
-		return -ESRCH;
+	if (err)
+		return err;
+	err = -ENOENT;
 	spin_lock(&gbhj_targets_lock);
 	for (i = 0; i < GBHJ_TARGETS_MAX; i++)
 		if (gbhj_targets[i].tgid == pid && gbhj_targets[i].s == s) {

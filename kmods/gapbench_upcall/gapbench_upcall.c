@@ -196,26 +196,38 @@ static long gbup_register(struct gbup_reg *r, void __user *up)
 	return 0;
 }
 
+/*
+ * Takes r->lock when the registered thread calls and the upcall state is
+ * `want_in_upcall`; else an errno, unlocked: not registered, another thread,
+ * or the wrong state (busy: EBUSY; not in an upcall: EINVAL).
+ */
+static long gbup_lock_owner(struct gbup_reg *r, bool want_in_upcall)
+{
+	long err = 0;
+
+	spin_lock_irq(&r->lock);
+	if (!r->registered)
+		err = -ENOENT;
+	else if (r->task != current)
+		err = -EPERM;
+	else if (r->in_upcall != want_in_upcall)
+		err = want_in_upcall ? -EINVAL : -EBUSY;
+	if (err)
+		spin_unlock_irq(&r->lock);
+	return err;
+}
+
 static long gbup_trigger(struct gbup_reg *r, void __user *up, u64 tsc)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 	u64 arg;
+	long err;
 
 	if (copy_from_user(&arg, up, sizeof(arg)))
 		return -EFAULT;
-	spin_lock_irq(&r->lock);
-	if (!r->registered) {
-		spin_unlock_irq(&r->lock);
-		return -ENOENT;
-	}
-	if (r->task != current) {
-		spin_unlock_irq(&r->lock);
-		return -EPERM;
-	}
-	if (r->in_upcall) {
-		spin_unlock_irq(&r->lock);
-		return -EBUSY;
-	}
+	err = gbup_lock_owner(r, false);
+	if (err)
+		return err;
 	gbup_enter(r, regs, arg, tsc, GBUP_SRC_IOCTL);
 	r->saved.ax = 0;          /* what this ioctl returns when the context resumes */
 	r->saved.orig_ax = -1;
@@ -226,21 +238,10 @@ static long gbup_trigger(struct gbup_reg *r, void __user *up, u64 tsc)
 static long gbup_return(struct gbup_reg *r)
 {
 	struct pt_regs *regs = task_pt_regs(current);
-	long ax;
+	long ax = gbup_lock_owner(r, true);
 
-	spin_lock_irq(&r->lock);
-	if (!r->registered) {
-		spin_unlock_irq(&r->lock);
-		return -ENOENT;
-	}
-	if (r->task != current) {
-		spin_unlock_irq(&r->lock);
-		return -EPERM;
-	}
-	if (!r->in_upcall) {
-		spin_unlock_irq(&r->lock);
-		return -EINVAL;
-	}
+	if (ax)
+		return ax;
 	*regs = r->saved;
 	regs->orig_ax = -1;       /* not a system call: never restarted */
 	ax = (long)r->saved.ax;   /* the syscall exit path stores our result in %rax */

@@ -14,7 +14,7 @@ usage: kmod_vm.py --build BUILDDIR --source SRCDIR CASE
   smoke       `harness run` of kmods/tests/kmod-smoke.toml in the guest, modules loaded:
               the three kmod variants ok (timings under TCG are emulated, not latencies)
   host-skip   the same suite on this machine, where no module is loaded: each kmod case is
-              a skip that names its module
+              a skip that names its module; `harness list needs` names each one's module
   no-headers  kmods/build.py for a kernel without headers: a skip line, a `skip` stamp,
               status 0 (never a failed build)
 
@@ -215,7 +215,14 @@ def host_skip(args):
             good = status.startswith(f"skip: module {mod} not loaded")
             print(f"{'ok  ' if good else 'FAIL'} {case}: {status}")
             ok = ok and good
-        return 0 if ok else 1
+    # `harness list needs` names each kmod variant's module
+    listing = subprocess.run([harness, "list", "needs"], capture_output=True, text=True).stdout
+    for variant, mod in (("hijack/kmod", "gapbench_hijack"), ("uls/upcall-kmod", "gapbench_upcall"),
+                         ("hijackcos/translator-kmod", "gapbench_translator")):
+        good = re.search(rf"^\s*{re.escape(variant)}\s.*\b{mod}\s*$", listing, re.M) is not None
+        print(f"{'ok  ' if good else 'FAIL'} harness list needs: {variant} needs {mod}")
+        ok = ok and good
+    return 0 if ok else 1
 
 
 def no_headers(args):
