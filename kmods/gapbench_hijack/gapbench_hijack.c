@@ -108,7 +108,7 @@ static long gbhj_divert(const struct pt_regs *uregs, unsigned int nr)
 	long ret;
 	int err;
 
-	__module_get(THIS_MODULE);
+	/* the kprobe handler took a module reference for us: this code stays until we return */
 	s = gbhj_session_of(task_tgid(current));
 	if (!s) {
 		ret = gbhj_orig(uregs, nr);
@@ -180,7 +180,7 @@ static int gbhj_pre(struct kprobe *p, struct pt_regs *regs)
 		if (READ_ONCE(gbhj_targets[i].tgid) != me)
 			continue;
 		s = READ_ONCE(gbhj_targets[i].s);
-		if (!s || !test_bit(nr, s->mask))
+		if (!s || !test_bit(nr, s->mask) || !try_module_get(THIS_MODULE))
 			return 0;
 		instruction_pointer_set(regs, (unsigned long)gbhj_divert);
 		return 1;    /* we changed the ip: kprobes leaves it */
