@@ -13,4 +13,5 @@ apt-get install -y --no-install-recommends \
 	rt-tests gnuplot-nox python3 linux-perf chromium iproute2 \
 	bzip2 \
 	qemu-system-x86 linux-image-cloud-amd64 linux-headers-cloud-amd64 busybox-static cpio \
-	postgresql postgresql-common python3-psycopg2
+	postgresql postgresql-common python3-psycopg2 \
+	kmod

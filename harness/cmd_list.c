@@ -33,7 +33,7 @@ static void print_flags(unsigned flags)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ MECH_NEEDS_ROOT, "needs-root" }, { MECH_NEEDS_2CPUS, "needs-2cpus" },
-		{ MECH_NEEDS_KVM, "needs-kvm" },
+		{ MECH_NEEDS_KVM, "needs-kvm" }, { MECH_NEEDS_KMOD, "needs-kmod" },
 		{ MECH_SUBTRACT_PROBE_OVERHEAD, "probe-overhead-subtracted" },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -53,6 +53,8 @@ static void list_mechanisms(void)
 			const struct variant_desc *vd = &m->variants[v];
 			printf("      %-16s [%s]", vd->name, sample_unit_name(experiment_unit(m, v)));
 			print_flags(vd->flags);
+			if (experiment_kmod(m, v))
+				printf(" [module %s]", experiment_kmod(m, v));
 			printf(" %s\n", vd->help);
 			if (vd->opts && vd->opts->name) {
 				printf("        options of %s:\n", vd->name);
@@ -91,15 +93,16 @@ static void list_needs(void)
 	       "                mlock = true: root, CAP_IPC_LOCK or a memlock limit (ulimit -l)\n"
 	       "                dma_latency = true: root (writes /dev/cpu_dma_latency)\n"
 	       "                (without root: set those keys off, or degrade = true to run without them)\n");
-	printf("  %-28s %-5s %-5s %-6s\n", "mechanism/variant", "root", "kvm", "2cpus");
+	printf("  %-28s %-5s %-5s %-6s %s\n", "mechanism/variant", "root", "kvm", "2cpus", "kernel module");
 	for (size_t i = 0; mechanism_at(i); i++) {
 		const struct mechanism_ops *m = mechanism_at(i);
 		for (unsigned v = 0; m->variants[v].name; v++) {
 			unsigned f = experiment_flags(m, v);
 			char name[160];
 			snprintf(name, sizeof(name), "%s/%s", m->name, m->variants[v].name);
-			printf("  %-28s %-5s %-5s %-6s\n", name, f & MECH_NEEDS_ROOT ? "yes" : "-",
-			       f & MECH_NEEDS_KVM ? "yes" : "-", f & MECH_NEEDS_2CPUS ? "yes" : "-");
+			printf("  %-28s %-5s %-5s %-6s %s\n", name, f & MECH_NEEDS_ROOT ? "yes" : "-",
+			       f & MECH_NEEDS_KVM ? "yes" : "-", f & MECH_NEEDS_2CPUS ? "yes" : "-",
+			       experiment_kmod(m, v) ? experiment_kmod(m, v) : "-");
 		}
 	}
 	for (size_t i = 0; loadgen_at(i); i++) {

@@ -69,8 +69,17 @@ static int resolve_cpus(const struct case_settings *set, int *cpu, int *peer, ch
 }
 
 /* Needs that the case's flags declare, checked before forking: skip is data. */
-static int check_needs(unsigned flags, int cpu, int peer, char *why, size_t len)
+static int check_needs(unsigned flags, const char *kmod, int cpu, int peer, char *why, size_t len)
 {
+	if (flags & MECH_NEEDS_KMOD) {
+		char path[160];
+		snprintf(path, sizeof(path), "/sys/module/%s", kmod ? kmod : "(unnamed)");
+		if (access(path, F_OK) != 0) {
+			snprintf(why, len, "module %s not loaded (load it: insmod build/kmods/%s.ko, built by "
+				 "meson from kmods/; see README, kmod)", kmod, kmod);
+			return -1;
+		}
+	}
 	if ((flags & MECH_NEEDS_ROOT) && geteuid() != 0) {
 		snprintf(why, len, "needs root");
 		return -1;
@@ -336,7 +345,8 @@ void runner_run_case(const struct case_spec *cs, const struct run_env *env, stru
 	uint64_t t_start = now_ns();
 	char why[256];
 	if (resolve_cpus(&cs->set, &r->cpu, &r->peer_cpu, why, sizeof(why)) ||
-	    check_needs(experiment_flags(cs->mech, (unsigned)cs->variant) | (cs->load ? cs->load->flags : 0), r->cpu, r->peer_cpu, why, sizeof(why))) {
+	    check_needs(experiment_flags(cs->mech, (unsigned)cs->variant) | (cs->load ? cs->load->flags : 0),
+			experiment_kmod(cs->mech, (unsigned)cs->variant), r->cpu, r->peer_cpu, why, sizeof(why))) {
 		r->status = CS_SKIP;
 		snprintf(r->status_text, sizeof(r->status_text), "skip: %s", why);
 		return;

@@ -37,6 +37,9 @@ static bool variants_ok(const struct mechanism_ops *ops)
 	for (const struct variant_desc *v = ops->variants; v->name; v++) {
 		if (!v->help || (!v->measure && !ops->measure))
 			return false;
+		/* a variant that needs a module names it, and only such a variant names one */
+		if (!((ops->flags | v->flags) & MECH_NEEDS_KMOD) != !v->kmod)
+			return false;
 		char owner[160];
 		snprintf(owner, sizeof(owner), "%s/%s", ops->name, v->name);
 		if (!table_ok(owner, v->opts))
@@ -165,6 +168,11 @@ struct experiment_ops experiment_ops(const struct mechanism_ops *m, unsigned var
 unsigned experiment_flags(const struct mechanism_ops *m, unsigned variant)
 {
 	return m->flags | m->variants[variant].flags;
+}
+
+const char *experiment_kmod(const struct mechanism_ops *m, unsigned variant)
+{
+	return (experiment_flags(m, variant) & MECH_NEEDS_KMOD) ? m->variants[variant].kmod : NULL;
 }
 
 enum sample_unit experiment_unit(const struct mechanism_ops *m, unsigned variant)

@@ -36,6 +36,8 @@ struct experiment_ops {
 struct experiment_ops experiment_ops(const struct mechanism_ops *m, unsigned variant);
 /* The mechanism's flags and the variant's together. */
 unsigned experiment_flags(const struct mechanism_ops *m, unsigned variant);
+/* The kernel module the experiment needs (MECH_NEEDS_KMOD), or NULL. */
+const char *experiment_kmod(const struct mechanism_ops *m, unsigned variant);
 /* SAMPLE_CYCLES or SAMPLE_NS. */
 enum sample_unit experiment_unit(const struct mechanism_ops *m, unsigned variant);
 /* An option of the experiment: its own table, then the mechanism's; NULL when it has none of that name. */

@@ -39,6 +39,9 @@ enum mech_flags {
 	MECH_NEEDS_ROOT = 1u << 0,
 	MECH_NEEDS_2CPUS = 1u << 1,
 	MECH_NEEDS_KVM = 1u << 2,
+	/* A gapbench kernel module (kmods/, named by variant_desc.kmod) must be loaded: else a skip
+	   that names it. Every variant with this flag names its module. */
+	MECH_NEEDS_KMOD = 1u << 3,
 	/* The parent subtracts the measured probe overhead (min) from each sample:
 	   for experiments whose every sample is one span between tsc_start() and tsc_end(). */
 	MECH_SUBTRACT_PROBE_OVERHEAD = 1u << 4,
@@ -57,6 +60,7 @@ struct variant_desc {
 	int (*setup)(struct mech_ctx *ctx);
 	int (*measure)(struct mech_ctx *ctx, struct samples *s);
 	void (*teardown)(struct mech_ctx *ctx);
+	const char *kmod;                      /* MECH_NEEDS_KMOD: the module (e.g. "gapbench_hijack") */
 };
 
 struct mech_ctx {

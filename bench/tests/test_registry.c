@@ -70,6 +70,30 @@ static const struct mechanism_ops nomeasure = {
 	.name = "t-nomeasure", .abi_version = MECHANISM_ABI_VERSION, .help = "h", .variants = nomeasure_variants,
 };
 
+static const struct variant_desc kmod_variants[] = {
+	{ .name = "plain", .help = "needs nothing" },
+	{ .name = "mod", .help = "needs a module", .flags = MECH_NEEDS_KMOD, .kmod = "gapbench_t" },
+	{ NULL, NULL },
+};
+static const struct mechanism_ops kmod = {
+	.name = "t-kmod", .abi_version = MECHANISM_ABI_VERSION, .help = "h", .variants = kmod_variants,
+	.measure = m_measure,
+};
+static const struct variant_desc kmod_unnamed_variants[] = {
+	{ .name = "mod", .help = "needs a module it does not name", .flags = MECH_NEEDS_KMOD }, { NULL, NULL },
+};
+static const struct mechanism_ops kmod_unnamed = {
+	.name = "t-kmod-unnamed", .abi_version = MECHANISM_ABI_VERSION, .help = "h",
+	.variants = kmod_unnamed_variants, .measure = m_measure,
+};
+static const struct variant_desc kmod_unflagged_variants[] = {
+	{ .name = "mod", .help = "names a module without the flag", .kmod = "gapbench_t" }, { NULL, NULL },
+};
+static const struct mechanism_ops kmod_unflagged = {
+	.name = "t-kmod-unflagged", .abi_version = MECHANISM_ABI_VERSION, .help = "h",
+	.variants = kmod_unflagged_variants, .measure = m_measure,
+};
+
 static const struct opt_desc case_keys[] = {
 	OPT_INT_FIELD(struct cfg, samples, "1", 0, 10, "", "a case key"), OPT_TABLE_END,
 };
@@ -82,7 +106,16 @@ int main(void)
 	mechanism_register(&key);
 	mechanism_register(&key_in_mech);
 	mechanism_register(&nomeasure);
+	mechanism_register(&kmod);
+	mechanism_register(&kmod_unnamed);
+	mechanism_register(&kmod_unflagged);
 	CHECK(mechanism_find("t-nomeasure") == NULL);   /* refused at once */
+	CHECK(mechanism_find("t-kmod-unnamed") == NULL);
+	CHECK(mechanism_find("t-kmod-unflagged") == NULL);
+	CHECK(mechanism_find("t-kmod") == &kmod);
+	CHECK(experiment_kmod(&kmod, 0) == NULL);
+	CHECK(experiment_kmod(&kmod, 1) != NULL && strcmp(experiment_kmod(&kmod, 1), "gapbench_t") == 0);
+	CHECK(experiment_flags(&kmod, 1) == MECH_NEEDS_KMOD);
 	CHECK(registry_seal(case_keys, special) == 3);
 	CHECK(registry_seal(case_keys, special) == 0);  /* once */
 	CHECK(mechanism_find("t-good") == &good);

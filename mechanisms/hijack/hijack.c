@@ -28,6 +28,7 @@
 #include "tokens.h"
 
 #include "exec_basic.h"
+#include "hijack_kmod.h"
 
 const char *const hj_syscall_names[] = { "getppid", "getpid", "write", NULL };
 static const char *const action_names[] = { "pass", "emulate", NULL };
@@ -165,6 +166,10 @@ static const struct variant_desc hijack_variants[] = {
 	RT("seccomp-notify", "seccomp user notification: executive process (address-space switch)",
 	   hj_rt_setup_notify),
 	RT("ptrace", "executive is a tracer: PTRACE_SYSEMU to emulate, PTRACE_SYSCALL to pass", hj_rt_setup_ptrace),
+	{ .name = "kmod", .help = "module gapbench_hijack: the kernel holds the call for an executive process "
+				  "blocked in read() on /dev/gapbench_hijack (the paper's shape)",
+	  .flags = MECH_SUBTRACT_PROBE_OVERHEAD | MECH_NEEDS_KMOD, .kmod = "gapbench_hijack", .opts = rt_opts,
+	  .setup = hj_rt_setup_kmod, .measure = hj_rt_measure, .teardown = hj_rt_teardown },
 	NS("nanosleep-linux", "nanosleep wake-up error, plain Linux (not interposed)", ns_linux_opts,
 	   hj_ns_setup_linux),
 	NS("nanosleep-hijack", "nanosleep interposed: the executive raises the sleeper to SCHED_FIFO", ns_hijack_opts,

@@ -124,6 +124,8 @@ int hj_rt_setup_sud(struct mech_ctx *ctx) { return rt_setup(ctx, &hj_transport_s
 int hj_rt_setup_trap(struct mech_ctx *ctx) { return rt_setup(ctx, &hj_transport_seccomp_trap); }
 int hj_rt_setup_notify(struct mech_ctx *ctx) { return rt_setup(ctx, &hj_transport_seccomp_notify); }
 int hj_rt_setup_ptrace(struct mech_ctx *ctx) { return rt_setup(ctx, &hj_transport_ptrace); }
+/* For a transport in a file of its own (hijack_kmod.c). */
+int hj_rt_setup_transport(struct mech_ctx *ctx, const struct hj_transport *t) { return rt_setup(ctx, t); }
 
 /* Every sample is one tsc_start()..tsc_end() span: the variants subtract the probe overhead. */
 int hj_rt_measure(struct mech_ctx *ctx, struct samples *s)

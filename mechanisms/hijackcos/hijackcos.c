@@ -52,6 +52,7 @@
  * to the case's processes and end with them on every exit path.
  */
 #include "hijackcos.h"
+#include "translator_kmod.h"
 
 static const struct opt_desc response_opts[] = {
 	OPT_INT_FIELD(struct hjc_cfg, interval_us, "1000", 100, 1000000, "us",
@@ -75,6 +76,11 @@ static const struct variant_desc hjc_variants[] = {
 					  "device, the reply written back into it",
 	  .unit = SAMPLE_CYCLES, .opts = response_opts, .probe = hjc_response_probe, .setup = hjc_tun_setup,
 	  .measure = hjc_response_measure, .teardown = hjc_response_teardown },
+	{ .name = "translator-kmod", .help = "translator as module gapbench_translator's /dev/translator: round trip of "
+					     "a 16-byte event to an echo process at the AOS's end (paper Table II is one-way)",
+	  .flags = MECH_NEEDS_KMOD | MECH_SUBTRACT_PROBE_OVERHEAD, .kmod = "gapbench_translator",
+	  .unit = SAMPLE_CYCLES, .setup = hjc_translator_kmod_setup, .measure = hjc_translator_kmod_measure,
+	  .teardown = hjc_translator_kmod_teardown },
 	{ NULL, NULL },
 };
 

@@ -10,6 +10,7 @@
 #include "uls.h"
 
 #include "csm_apps.h"
+#include "uls_kmod.h"
 
 #define SPAN MECH_SUBTRACT_PROBE_OVERHEAD
 
@@ -69,6 +70,10 @@ static const struct variant_desc uls_variants[] = {
 				    "on its stack in the sandbox (paper 2500 cycles)",
 	  .flags = SPAN, .opts = upcall_opts,
 	  .setup = uls_upcall_setup, .measure = uls_upcall_measure, .teardown = uls_upcall_teardown },
+	{ .name = "upcall-kmod", .help = "upcall by module gapbench_upcall: the kernel returns into the extension "
+					 "on the sandbox stack, no signal frame (the paper's path, 2500 cycles)",
+	  .flags = SPAN | MECH_NEEDS_KMOD, .kmod = "gapbench_upcall",
+	  .setup = uls_kmod_setup, .measure = uls_kmod_measure, .teardown = uls_kmod_teardown },
 	{ .name = "upcall-mprotect", .help = "upcall, the extension opens the sandbox with mprotect, "
 					     "re-touches its working set, closes it (paper 11000)",
 	  .flags = SPAN, .opts = toggle_opts,

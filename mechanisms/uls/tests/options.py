@@ -86,7 +86,7 @@ def main():
         accepted(harness, tmp, "ipc-thread", "ipc_placement", '"split"')
         accepted(harness, tmp, "ipc-process", "ipc_placement", '"same"')
     lines = variant_flags(harness)
-    check(len(lines) == 13, f"uls lists {len(lines)} variants (want 13)")
+    check(len(lines) == 14, f"uls lists {len(lines)} variants (want 14, upcall-kmod included)")
     for name, line in sorted(lines.items()):
         sub = "[probe-overhead-subtracted]" in line
         check(sub == (name != "sm-ctxsw"), f"{name}: probe overhead {'subtracted' if sub else 'kept'}")

@@ -1,0 +1,244 @@
+/*
+ * In-guest test of gapbench_upcall.
+ *   upcall-test badioctl   every wrong call gets its errno
+ *   upcall-test sync [N]   N ioctl upcalls: the handler runs with %rsp at the top of
+ *                          the sandbox stack, nothing written there (no signal frame),
+ *                          and the caller resumes intact
+ *   upcall-test timer      timer upcalls interrupt a loop without corrupting it
+ *   upcall-test hold       registered with a running timer until killed (the SIGKILL test)
+ * No signal handler is installed: a signal would end the process, not reach the handler.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "gapbench_upcall.h"
+#include "kcheck.h"
+
+#define MOD "gapbench_upcall"
+#define STACK_BYTES (64u << 10)
+#define CANARY 0xA5
+
+/* What the handler saw; the handler finds it through these globals (a test program). */
+static int up_fd;
+static unsigned char *up_stack;
+static volatile uint64_t up_entries, up_bad_rsp, up_last_arg, up_last_src, up_last_cookie;
+
+void upcall_entry(void);
+void upcall_c(uint64_t arg, uint64_t ktsc, uint64_t src, uint64_t cookie, uint64_t entry_rsp, uint64_t entry_tsc);
+
+/* The handler's first instructions: record %rsp and the TSC, then call C on an aligned stack. */
+__asm__(".text\n.globl upcall_entry\n.type upcall_entry,@function\nupcall_entry:\n"
+	"\tmov %rsp, %r8\n"
+	"\tmov %rdx, %r11\n"
+	"\trdtsc\n"
+	"\tshl $32, %rdx\n"
+	"\tor %rax, %rdx\n"
+	"\tmov %rdx, %r9\n"
+	"\tmov %r11, %rdx\n"
+	"\tand $-16, %rsp\n"
+	"\tcall upcall_c\n"
+	"\tud2\n"
+	".size upcall_entry, .-upcall_entry\n");
+
+void upcall_c(uint64_t arg, uint64_t ktsc, uint64_t src, uint64_t cookie, uint64_t entry_rsp, uint64_t entry_tsc)
+{
+	(void)ktsc;
+	(void)entry_tsc;
+	if (entry_rsp != (uint64_t)(uintptr_t)(up_stack + STACK_BYTES - 8))
+		up_bad_rsp++;
+	up_last_arg = arg;
+	up_last_src = src;
+	up_last_cookie = cookie;
+	up_entries++;
+	ioctl(up_fd, GBUP_IOC_RETURN);
+	/* only on failure */
+	fprintf(stderr, "upcall-test: GBUP_IOC_RETURN returned: %s\n", strerror(errno));
+	_exit(3);
+}
+
+static int up_open_registered(uint64_t cookie)
+{
+	struct gbup_register r;
+	int fd = open(GBUP_DEV, O_RDWR);
+
+	KCHECK(fd >= 0);
+	up_stack = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	KCHECK(up_stack != MAP_FAILED);
+	memset(up_stack, CANARY, STACK_BYTES);
+	r = (struct gbup_register){ .handler = (uintptr_t)upcall_entry, .stack_base = (uintptr_t)up_stack,
+				    .stack_size = STACK_BYTES, .cookie = cookie };
+	KCHECK(ioctl(fd, GBUP_IOC_REGISTER, &r) == 0);
+	up_fd = fd;
+	return fd;
+}
+
+static void *other_thread_trigger(void *arg)
+{
+	uint64_t v = 1;
+
+	kexpect_errno("TRIGGER from another thread", ioctl(*(int *)arg, GBUP_IOC_TRIGGER, &v), EPERM);
+	return NULL;
+}
+
+static void badioctl(void)
+{
+	struct gbup_register r;
+	struct gbup_timer t;
+	struct gbup_stats st;
+	uint64_t v = 0;
+	unsigned char *stack;
+	pthread_t th;
+	int fd = open(GBUP_DEV, O_RDWR);
+
+	KCHECK(fd >= 0);
+	stack = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	KCHECK(stack != MAP_FAILED);
+	r = (struct gbup_register){ .handler = (uintptr_t)upcall_entry, .stack_base = (uintptr_t)stack,
+				    .stack_size = STACK_BYTES };
+	kexpect_errno("unknown command", ioctl(fd, _IO(GBUP_IOC_MAGIC, 0x7f)), ENOTTY);
+	kexpect_errno("REGISTER with a wrong size", ioctl(fd, _IOW(GBUP_IOC_MAGIC, 0x01, uint64_t), &r), ENOTTY);
+	kexpect_errno("REGISTER with a wrong direction", ioctl(fd, _IOR(GBUP_IOC_MAGIC, 0x01, struct gbup_register), &r), ENOTTY);
+	kexpect_errno("STATS with a wrong direction", ioctl(fd, _IOW(GBUP_IOC_MAGIC, 0x06, struct gbup_stats), &st), ENOTTY);
+	kexpect_errno("RETURN with a size", ioctl(fd, _IOW(GBUP_IOC_MAGIC, 0x04, uint64_t), &v), ENOTTY);
+	kexpect_errno("REGISTER from NULL", ioctl(fd, GBUP_IOC_REGISTER, NULL), EFAULT);
+	kexpect_errno("TIMER from NULL", ioctl(fd, GBUP_IOC_TIMER, NULL), EFAULT);
+	kexpect_errno("TRIGGER from NULL", ioctl(fd, GBUP_IOC_TRIGGER, NULL), EFAULT);
+	kexpect_errno("STATS to a kernel address", ioctl(fd, GBUP_IOC_STATS, (void *)0xffffffff81000000ul), EFAULT);
+	r.flags = 1;
+	kexpect_errno("REGISTER flags 1", ioctl(fd, GBUP_IOC_REGISTER, &r), EINVAL);
+	r.flags = 0;
+	r.handler = 0;
+	kexpect_errno("REGISTER handler 0", ioctl(fd, GBUP_IOC_REGISTER, &r), EINVAL);
+	r.handler = 0xffffffff81000000ul;
+	kexpect_errno("REGISTER handler in the kernel", ioctl(fd, GBUP_IOC_REGISTER, &r), EINVAL);
+	r.handler = (uintptr_t)upcall_entry;
+	r.stack_base = (uintptr_t)stack + 8;
+	kexpect_errno("REGISTER stack misaligned", ioctl(fd, GBUP_IOC_REGISTER, &r), EINVAL);
+	r.stack_base = (uintptr_t)stack;
+	r.stack_size = 256;
+	kexpect_errno("REGISTER stack too small", ioctl(fd, GBUP_IOC_REGISTER, &r), EINVAL);
+	r.stack_size = 128u << 20;
+	kexpect_errno("REGISTER stack too large", ioctl(fd, GBUP_IOC_REGISTER, &r), EINVAL);
+	r.stack_base = 0xffffffff81000000ul;
+	r.stack_size = STACK_BYTES;
+	kexpect_errno("REGISTER stack in the kernel", ioctl(fd, GBUP_IOC_REGISTER, &r), EINVAL);
+	r.stack_base = (uintptr_t)stack;
+	kexpect_errno("TRIGGER unregistered", ioctl(fd, GBUP_IOC_TRIGGER, &v), ENOENT);
+	kexpect_errno("RETURN unregistered", ioctl(fd, GBUP_IOC_RETURN), ENOENT);
+	kexpect_errno("UNREGISTER unregistered", ioctl(fd, GBUP_IOC_UNREGISTER), ENOENT);
+	t = (struct gbup_timer){ .period_ns = 1000000 };
+	kexpect_errno("TIMER unregistered", ioctl(fd, GBUP_IOC_TIMER, &t), ENOENT);
+	KCHECK(ioctl(fd, GBUP_IOC_REGISTER, &r) == 0);
+	KCHECK(kregistrations(MOD) == 1);
+	kexpect_errno("REGISTER twice", ioctl(fd, GBUP_IOC_REGISTER, &r), EBUSY);
+	kexpect_errno("RETURN outside an upcall", ioctl(fd, GBUP_IOC_RETURN), EINVAL);
+	t = (struct gbup_timer){ .period_ns = 5 };
+	kexpect_errno("TIMER period 5 ns", ioctl(fd, GBUP_IOC_TIMER, &t), EINVAL);
+	t = (struct gbup_timer){ .period_ns = 0, .count = 3 };
+	kexpect_errno("TIMER count without a period", ioctl(fd, GBUP_IOC_TIMER, &t), EINVAL);
+	KCHECK(pthread_create(&th, NULL, other_thread_trigger, &fd) == 0);
+	KCHECK(pthread_join(th, NULL) == 0);
+	KCHECK(ioctl(fd, GBUP_IOC_STATS, &st) == 0 && st.delivered == 0);
+	KCHECK(ioctl(fd, GBUP_IOC_UNREGISTER) == 0);
+	KCHECK(kregistrations(MOD) == 0);
+	KCHECK(ioctl(fd, GBUP_IOC_REGISTER, &r) == 0);
+	close(fd);
+	KCHECK(kregistrations(MOD) == 0);
+	printf("badioctl: all rows ok, registrations 0 after close\n");
+}
+
+static void sync_upcalls(long n)
+{
+	struct gbup_stats st;
+	int fd = up_open_registered(0xC00C1E);
+	volatile uint64_t keep = 0x1234567890abcdefull;   /* on the caller's stack, across upcalls */
+
+	for (long i = 0; i < n; i++) {
+		uint64_t arg = (uint64_t)i + 1000;
+		uint64_t before = up_entries;
+
+		KCHECK(ioctl(fd, GBUP_IOC_TRIGGER, &arg) == 0);
+		KCHECK(up_entries == before + 1);
+		KCHECK(up_last_arg == arg && up_last_src == GBUP_SRC_IOCTL && up_last_cookie == 0xC00C1E);
+	}
+	KCHECK(keep == 0x1234567890abcdefull);
+	KCHECK(up_bad_rsp == 0);
+	/* the handler's frames are below top-8; the 8 bytes above its entry %rsp were never written:
+	   a signal frame (ucontext, siginfo, return address) would sit exactly there */
+	for (unsigned i = STACK_BYTES - 8; i < STACK_BYTES; i++)
+		KCHECK(up_stack[i] == CANARY);
+	KCHECK(ioctl(fd, GBUP_IOC_STATS, &st) == 0);
+	KCHECK(st.delivered == (uint64_t)n && st.returned == (uint64_t)n);
+	close(fd);
+	KCHECK(kregistrations(MOD) == 0);
+	printf("sync: %ld upcalls, each entered with %%rsp = sandbox top - 8, the top of the sandbox stack "
+	       "untouched (no signal frame), caller resumed intact; registrations 0\n", n);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void timer_upcalls(void)
+{
+	struct gbup_timer t = { .period_ns = 2000000, .count = 20 };
+	struct gbup_stats st;
+	int fd = up_open_registered(7);
+	uint64_t a = 0, b = 0, bad = 0;
+	double end = now_s() + 60;
+
+	KCHECK(ioctl(fd, GBUP_IOC_TIMER, &t) == 0);
+	/* a loop whose registers hold an invariant: a clobbered register breaks it */
+	do {
+		for (int i = 0; i < 1000; i++) {
+			a += 1;
+			b += 3;
+			bad += (b != 3 * a);
+		}
+		KCHECK(ioctl(fd, GBUP_IOC_STATS, &st) == 0);
+	} while ((st.timer_fired < t.count || st.delivered + st.missed < st.timer_fired) && now_s() < end);
+	printf("timer: fired %llu, delivered %llu, returned %llu, missed %llu; loop ran %llu times\n",
+	       (unsigned long long)st.timer_fired, (unsigned long long)st.delivered,
+	       (unsigned long long)st.returned, (unsigned long long)st.missed, (unsigned long long)a);
+	KCHECK(up_entries >= 1);
+	KCHECK(up_last_src == GBUP_SRC_TIMER && up_last_cookie == 7);
+	KCHECK(bad == 0 && b == 3 * a);
+	KCHECK(up_bad_rsp == 0);
+	KCHECK(st.delivered == up_entries && st.returned == st.delivered);
+	KCHECK(st.delivered + st.missed == st.timer_fired);
+	close(fd);
+	KCHECK(kregistrations(MOD) == 0);
+	printf("timer: asynchronous upcalls interrupted the loop and resumed it intact; registrations 0\n");
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && !strcmp(argv[1], "badioctl")) {
+		badioctl();
+	} else if (argc >= 2 && !strcmp(argv[1], "sync")) {
+		sync_upcalls(argc > 2 ? atol(argv[2]) : 1000);
+	} else if (argc >= 2 && !strcmp(argv[1], "timer")) {
+		timer_upcalls();
+	} else if (argc >= 2 && !strcmp(argv[1], "hold")) {
+		struct gbup_timer t = { .period_ns = 10000000 };
+		int fd = up_open_registered(1);
+
+		printf("holding a registration with a 10 ms timer\n");
+		KCHECK(ioctl(fd, GBUP_IOC_TIMER, &t) == 0);
+		for (;;)
+			;
+	} else {
+		fprintf(stderr, "usage: upcall-test badioctl|sync [N]|timer|hold\n");
+		return 2;
+	}
+	return 0;
+}
