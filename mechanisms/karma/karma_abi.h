@@ -52,7 +52,7 @@ enum {
 /* TPR class during the release path: classes <= 13 held back, the timer (14) passes. */
 #define KARMA_RT_TPR_CLASS 13
 
-/* KARMA_HC_FLUSH's counters (mailbox arg[1..7]). */
+/* KARMA_HC_FLUSH's counters (mailbox arg[1..7]; more in struct karma_shared). */
 enum {
 	KARMA_FLUSH_N = 0,
 	KARMA_FLUSH_PERIODS = 1,
@@ -69,4 +69,5 @@ struct karma_shared {
 	uint64_t next_deadline;   /* deferred mode: karma_deferred.h */
 	uint64_t fired;           /* PV modes: events raised by the VMM (incremented before each injection) */
 	uint64_t entry_max_cycles;/* the timer handler's largest entry latency (release-path runs) */
+	uint64_t lost;            /* at each flush: events raised whose interrupt never came (the guest's watchdog) */
 };

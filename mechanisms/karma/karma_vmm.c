@@ -284,7 +284,7 @@ static int on_flush(struct kvm_vcpu *vcpu, void *arg, uint32_t value)
 		.periods = mb->arg[KARMA_FLUSH_PERIODS], .missed = mb->arg[KARMA_FLUSH_MISSED],
 		.early = mb->arg[KARMA_FLUSH_EARLY], .dev_irqs = mb->arg[KARMA_FLUSH_DEV_IRQS],
 		.dev_in_window = mb->arg[KARMA_FLUSH_DEV_IN_WINDOW], .held_back = mb->arg[KARMA_FLUSH_HELD_BACK],
-		.hc_arms = mb->arg[KARMA_FLUSH_HC_ARMS],
+		.hc_arms = mb->arg[KARMA_FLUSH_HC_ARMS], .lost = v->shared->lost,
 	};
 	v->flushes++;
 	mb->ret[0] = samples_full(v->s) ? 1 : 0;
@@ -372,6 +372,8 @@ void karma_vmm_report(const struct karma_vmm *v, struct report *r)
 	report_int(r, "periods", (int64_t)c->periods, "periods");
 	report_int(r, "missed_periods", (int64_t)c->missed, "periods");
 	report_int(r, "early_events", (int64_t)c->early, "");
+	if (v->cfg.mode != KARMA_TIMER_LAPIC)
+		report_int(r, "lost_interrupts", (int64_t)c->lost, "");
 	report_int(r, "max_latency_cycles", (int64_t)v->max_cycles, "cycles");
 	report_int(r, "exit_entry_ns", (int64_t)karma_cycles_to_ns(v->exit_entry_cycles, khz), "ns");
 	report_int(r, "arm_hypercalls", (int64_t)c->hc_arms, "");

@@ -53,7 +53,7 @@ struct karma_vmm_config {
 
 /* What the guest reported with its latest flush. */
 struct karma_guest_counts {
-	uint64_t periods, missed, early, dev_irqs, dev_in_window, held_back, hc_arms;
+	uint64_t periods, missed, early, dev_irqs, dev_in_window, held_back, hc_arms, lost;
 };
 
 struct karma_vmm {

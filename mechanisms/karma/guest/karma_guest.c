@@ -117,6 +117,7 @@ static int flush(const struct rt_cyclic_result *r)
 	mb->arg[KARMA_FLUSH_DEV_IN_WINDOW] = g.dev_in_window;
 	mb->arg[KARMA_FLUSH_HELD_BACK] = g.held_back;
 	mb->arg[KARMA_FLUSH_HC_ARMS] = g.hc_arms;
+	shared()->lost = r->lost;
 	mb->ret[0] = 0;
 	rt_hypercall(KARMA_HC_FLUSH, 0);
 	g.n = 0;
@@ -166,6 +167,7 @@ __attribute__((noreturn)) static void cyclic(const struct kvm_boot_info *boot)
 	g.dev_work_cycles = boot->arg[KARMA_ARG_DEV_WORK_CYCLES];
 	g.tpr = boot->arg[KARMA_ARG_TPR];
 	g.batch = boot->arg[KARMA_ARG_BATCH];
+	uint64_t watchdog = 0;
 	if (g.batch == 0 || g.batch > KARMA_BATCH_MAX)
 		g.batch = KARMA_BATCH_MAX;
 	if (rt_irq_init() != 0)
@@ -177,13 +179,15 @@ __attribute__((noreturn)) static void cyclic(const struct kvm_boot_info *boot)
 		rt_tsc_deadline_start();
 	} else {
 		rt_timer_count_from(&shared()->fired);
+		if (rt_timer_watchdog_start() == 0)
+			watchdog = 8 * g.period;
 	}
 	rt_idt_set(KARMA_DEV_VECTOR, (uintptr_t)dev_handler);
 	if (g.tpr)
 		rt_timer_raise_tpr_on_entry(KARMA_RT_TPR_CLASS);
 	calibrate();
 	struct rt_cyclic c = {
-		.period_cycles = g.period, .arm = arm, .record = record,
+		.period_cycles = g.period, .watchdog_cycles = watchdog, .arm = arm, .record = record,
 		.released = g.release_cycles || g.tpr ? released : NULL,
 	};
 	struct rt_cyclic_result r = { 0 };

@@ -87,13 +87,14 @@ def main():
             check(ev >= periods, f"{case}: {ev} events for {periods} periods")
             check(f(case, "host_timer_expiries", 0) <= hard + arms,
                   f"{case}: more expiries than armings")
+            check(f(case, "lost_interrupts") is not None, f"{case}: lost interrupts not counted")
     for case in rows:
         print(f"{case}: {rows[case]['status']} samples={rows[case]['samples']} "
               f"periods={f(case, 'periods')} missed={f(case, 'missed_periods')} "
               f"soft={f(case, 'soft_triggers')} hard={f(case, 'hard_triggers')} "
               f"arm/period={f(case, 'arm_exits_per_period')} exits/period={f(case, 'kvm_exits_per_period')} "
               f"dev={f(case, 'dev_irqs_handled')} in_window={f(case, 'dev_irqs_in_release_path')} "
-              f"held_back={f(case, 'release_paths_held_back')}")
+              f"held_back={f(case, 'release_paths_held_back')} lost={f(case, 'lost_interrupts')}")
 
     def both_ok(*cases):
         return all(gb.ok(rows, c) for c in cases)

@@ -7,8 +7,17 @@ void rt_cyclic_run(const struct rt_cyclic *c, uint64_t first, struct rt_cyclic_r
 {
 	uint64_t deadline = c->arm(c->arg, first, 1);
 	for (uint64_t k = 1;; k++) {
-		while (rt_timer.count < k)
+		while (rt_timer.count < k) {
+			if (c->watchdog_cycles)
+				rt_tsc_deadline_arm(rt_tsc_start() + c->watchdog_cycles);
 			rt_irq_wait();
+			uint64_t raised = rt_timer_raised();
+			if (c->watchdog_cycles && rt_timer.count < k && raised >= k) {
+				r->lost++;
+				rt_timer.count = raised;
+				rt_timer.tsc = rt_tsc_start();
+			}
+		}
 		uint64_t t = rt_timer.tsc;
 		if ((int64_t)(t - deadline) < 0) {
 			r->early++;

@@ -10,7 +10,8 @@
  * once) is waited out by polling the TSC to the release, counted `early`,
  * and its latency is from the release to the poll's end. A period whose
  * wake-up came after the next release is counted `missed` (it overran);
- * every period is recorded either way, so recorded == periods.
+ * every period is recorded either way, so recorded == periods. An event
+ * whose interrupt is lost (the watchdog, below) is counted `lost`.
  */
 #pragma once
 #include <stdint.h>
@@ -20,10 +21,15 @@ struct rt_cyclic_result {
 	uint64_t missed;         /* of those, woke at or after the next release */
 	uint64_t early;          /* events that arrived before their release */
 	uint64_t max_cycles;
+	uint64_t lost;           /* events raised whose interrupt never came (found by the watchdog) */
 };
 
 struct rt_cyclic {
 	uint64_t period_cycles;
+	/* Nonzero (with rt_timer_watchdog_start done): before each HLT the LAPIC timer is armed this
+	   far ahead; an event the counter shows raised but whose interrupt never came is then taken
+	   at the watchdog's wake, stamped then, and counted `lost`. */
+	uint64_t watchdog_cycles;
 	/* Arm release `deadline` of period k (k from 1). Returns the deadline actually armed. */
 	uint64_t (*arm)(void *arg, uint64_t deadline, uint64_t k);
 	/* Optional: the release path, right after the handler (interrupts off on entry). Returns the

@@ -28,6 +28,12 @@ __attribute__((interrupt)) static void timer_handler(void *frame)
 	rt_x2apic_write(RT_X2APIC_EOI, 0);
 }
 
+__attribute__((interrupt)) static void watchdog_handler(void *frame)
+{
+	(void)frame;
+	rt_x2apic_write(RT_X2APIC_EOI, 0);
+}
+
 __attribute__((interrupt)) static void spurious_handler(void *frame)
 {
 	(void)frame;   /* a spurious interrupt takes no EOI */
@@ -57,6 +63,20 @@ void rt_timer_count_from(const volatile uint64_t *count)
 void rt_timer_raise_tpr_on_entry(uint64_t cls)
 {
 	entry_tpr_class = cls;
+}
+
+uint64_t rt_timer_raised(void)
+{
+	return host_count ? *host_count : rt_timer.runs;
+}
+
+int rt_timer_watchdog_start(void)
+{
+	if (!rt_tsc_deadline_supported())
+		return -1;
+	rt_idt_set(RT_WATCHDOG_VECTOR, (uintptr_t)watchdog_handler);
+	rt_x2apic_write(RT_X2APIC_LVT_TIMER, (2u << 17) | RT_WATCHDOG_VECTOR);
+	return 0;
 }
 
 int rt_x2apic_pending(uint8_t vector)

@@ -22,6 +22,7 @@
 
 #define RT_TIMER_VECTOR    0xe0   /* priority class 14 */
 #define RT_SPURIOUS_VECTOR 0xff
+#define RT_WATCHDOG_VECTOR 0xd0   /* the LAPIC timer as a watchdog (rt_timer_watchdog_start) */
 
 #define RT_X2APIC_IRR0       0x20   /* 0x20 - 0x27: 32 vectors each */
 #define RT_X2APIC_LVT_TIMER  0x32
@@ -68,6 +69,16 @@ static inline void rt_irq_disable(void)
 {
 	__asm__ volatile("cli" : : : "memory");
 }
+
+/* Events the counter set by rt_timer_count_from says were raised (handler runs without one). */
+uint64_t rt_timer_raised(void);
+/*
+ * Where events come from elsewhere (an irqfd), the LAPIC timer in
+ * TSC-deadline mode on RT_WATCHDOG_VECTOR wakes a HLT that an event's
+ * interrupt should have ended; rt_cyclic arms it before each wait.
+ * Returns 0, or -1 without a TSC-deadline timer.
+ */
+int rt_timer_watchdog_start(void);
 
 /* Is `vector` pending (requested, not yet delivered) in the x2APIC's IRR? */
 int rt_x2apic_pending(uint8_t vector);
