@@ -3,6 +3,7 @@
 #include "mechanism.h"
 #include "vlib.h"
 #include "../kvm/kvm_boot.h"
+#include "../kvm/kvm_floor.h"
 
 /* Every experiment's options; each variant's table names only the fields it reads. */
 struct vlib_cfg {
@@ -26,6 +27,8 @@ struct vlib_state {
 	struct vlib_os *os;
 	struct kvm_guest guest;      /* experiment 1 and the fault variant run a bare program */
 	void *channel;
+	struct kvm_floor floor;      /* the KVM floor VM (exp_trip.c), where a variant compares with it */
+	bool floor_created;
 };
 
 /* Boot the vLib server on port 0 with the case's placement (vCPU on peer_cpu). */
@@ -33,10 +36,25 @@ struct vlib_state {
 void vlib_exp_report_platform(struct mech_ctx *ctx);
 int vlib_exp_start_server(struct mech_ctx *ctx, struct vlib_state *st, int vcpu_priority);
 
+/* Boot the vLib guest image into g running `program` with arg[0] = arg (the case's RAM). */
+int vlib_exp_boot(struct mech_ctx *ctx, struct kvm_guest *g, uint32_t program, uint64_t arg);
+
+/* n round trips of the KVM floor into v (host cycles around KVM_RUN); 0, or -1 with why. */
+int vlib_floor_series(struct kvm_floor *f, uint64_t *v, size_t n, char *why, size_t why_len);
+/* p50 of n floor trips, creating st->floor on first use. */
+int vlib_exp_floor_p50(struct mech_ctx *ctx, struct vlib_state *st, size_t n, uint64_t *p50);
+void vlib_exp_floor_destroy(struct vlib_state *st);
+
 /* Each variant's measure(), named by its row in vlib_mech.c. */
 int exp_vmexit_exit_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_vmexit_entry_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_fault_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_kvm_floor_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_trip_cpl0_pio_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_trip_cpl0_mmio_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_trip_cpl3_mmio_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_trip_cpl3_stamped_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_trip_runloop_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_call_sync_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_call_async_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_desched_measure(struct mech_ctx *ctx, struct samples *s);

@@ -129,6 +129,7 @@ static void vlib_teardown(struct mech_ctx *ctx)
 		st->os = NULL;
 	}
 	kvm_guest_destroy(&st->guest);
+	vlib_exp_floor_destroy(st);
 }
 
 /* vm-exit, vm-entry, guest-fault and membus-alone have no setup: they boot their own guest (or none) in measure(). */
@@ -137,6 +138,18 @@ static const struct variant_desc vlib_variants[] = {
 	  .opts = guest_opts, .measure = exp_vmexit_exit_measure },
 	{ .name = "vm-entry", .help = "exp 1: host stamp before KVM_RUN -> guest stamp after the OUT (cycles)",
 	  .opts = guest_opts, .measure = exp_vmexit_entry_measure },
+	{ .name = "kvm-floor", .help = "the KVM floor: one KVM_RUN of a real-mode out+jmp guest, no irqchip (cycles)",
+	  .flags = MECH_SUBTRACT_PROBE_OVERHEAD, .measure = exp_kvm_floor_measure },
+	{ .name = "trip-cpl0-pio", .help = "exit ladder 1: the substrate's VM, CPL 0 OUT, one raw KVM_RUN",
+	  .flags = MECH_SUBTRACT_PROBE_OVERHEAD, .opts = guest_opts, .measure = exp_trip_cpl0_pio_measure },
+	{ .name = "trip-cpl0-mmio", .help = "exit ladder 2: ... the hypercall as an MMIO write at CPL 0",
+	  .flags = MECH_SUBTRACT_PROBE_OVERHEAD, .opts = guest_opts, .measure = exp_trip_cpl0_mmio_measure },
+	{ .name = "trip-cpl3-mmio", .help = "exit ladder 3: ... the MMIO write from CPL 3",
+	  .flags = MECH_SUBTRACT_PROBE_OVERHEAD, .opts = guest_opts, .measure = exp_trip_cpl3_mmio_measure },
+	{ .name = "trip-cpl3-stamped", .help = "exit ladder 4: ... with the guest's TSC stamps around it",
+	  .flags = MECH_SUBTRACT_PROBE_OVERHEAD, .opts = guest_opts, .measure = exp_trip_cpl3_stamped_measure },
+	{ .name = "trip-runloop", .help = "exit ladder 5: ... and kvm_run_loop decoding each exit (the whole path)",
+	  .flags = MECH_SUBTRACT_PROBE_OVERHEAD, .opts = guest_opts, .measure = exp_trip_runloop_measure },
 	{ .name = "call-sync", .help = "exp 2: vLib_call overhead T1 - T2 (client time minus server time)",
 	  .opts = call_opts, .setup = setup_server, .measure = exp_call_sync_measure },
 	{ .name = "call-async", .help = "exp 2: vLib_async_call issue -> callback, minus server time",
