@@ -2,7 +2,9 @@
  * Experiment 1: VM exit and VM entry from guest and host timestamps on one
  * TSC (the guest's TSC offset is set to 0 or read and corrected for).
  *   exit  = host stamp after KVM_RUN returns - guest stamp before its hypercall
- *   entry = guest stamp after the hypercall - host stamp before KVM_RUN
+ *   entry = guest stamp after the hypercall - host stamp before the KVM_RUN
+ *           that resumed the guest from it (the same KVM_RUN that ends
+ *           with the next exit)
  * The guest stamps from CPL 3 and its hypercall is the runtime's MMIO write
  * (kvm_abi.h), so on a software KVM (PVM) nothing around it is emulated.
  * Both include KVM's path to and from the VMM's user space, not only the
@@ -86,7 +88,7 @@ static int vmexit_measure(struct mech_ctx *ctx, struct samples *s, bool entry)
 	struct kvm_dispatch d = { 0 };
 	struct kvm_exit_state es = { 0 };
 	struct kvm_mailbox *mb = kvm_vm_mailbox(&g->vm);
-	uint64_t h_enter_prev = 0, stamps = 0, disorder = 0;
+	uint64_t stamps = 0, disorder = 0;
 	while (rc == BENCH_OK && !samples_full(s)) {
 		uint64_t h_enter = tsc_start();
 		int r = kvm_vcpu_run(&g->vcpu);
@@ -101,27 +103,37 @@ static int vmexit_measure(struct mech_ctx *ctx, struct samples *s, bool entry)
 		if (action == KVM_HC_END) {
 			char text[200];
 			kvm_exit_describe(&es, text, sizeof(text));
-			rc = mech_why(ctx, BENCH_FAIL, "guest ended early: %s", text);
+			rc = mech_why(ctx, BENCH_FAIL, "guest ended early: %s (%llu of %llu exits had host and guest stamps "
+				      "out of order)", text, (unsigned long long)disorder, (unsigned long long)stamps);
 			break;
 		}
 		if (action != KVM_HC_RETURN)
 			continue;
 		uint64_t g_exit = kvm_vcpu_guest_to_host_tsc(&g->vcpu, mb->tsc_before_exit);
 		uint64_t g_entry = kvm_vcpu_guest_to_host_tsc(&g->vcpu, mb->tsc_after_entry);
+		/*
+		 * Both guest stamps belong to this KVM_RUN: tsc_after_entry was taken
+		 * when this run resumed the guest after its previous hypercall,
+		 * tsc_before_exit right before the hypercall that ended this run. (The
+		 * entry used to be taken from the previous run's host stamp, which
+		 * added a whole round trip and the host's work between runs to it.)
+		 * The first run has no previous hypercall, so no entry stamp.
+		 */
+		struct vlib_run_stamps run = { .h_enter = h_enter, .g_entry = g_entry, .g_exit = g_exit, .h_exit = h_exit };
+		uint64_t exit_cycles, entry_cycles;
 		if (stamps > 0) {
-			bool ordered = h_enter_prev < g_entry && g_entry <= g_exit && g_exit < h_exit;
+			bool ordered = vlib_exit_entry(&run, &exit_cycles, &entry_cycles);
 			disorder += !ordered;
 			if (ordered) {
 				uint64_t before = s->warmup_discarded;
-				samples_add(s, entry ? g_entry - h_enter_prev : h_exit - g_exit);
+				samples_add(s, entry ? entry_cycles : exit_cycles);
 				if (s->warmup_discarded == before && v.n < v.cap) {
-					v.exit[v.n] = h_exit - g_exit;
-					v.entry[v.n] = g_entry - h_enter_prev;
+					v.exit[v.n] = exit_cycles;
+					v.entry[v.n] = entry_cycles;
 					v.round_trip[v.n++] = h_exit - h_enter;
 				}
 			}
 		}
-		h_enter_prev = h_enter;
 		stamps++;
 	}
 	if (rc == BENCH_OK)

@@ -44,3 +44,12 @@ double vlib_slowdown_pct(double with, double alone)
 {
 	return alone > 0 ? (with / alone - 1.0) * 100.0 : 0.0;
 }
+
+bool vlib_exit_entry(const struct vlib_run_stamps *r, uint64_t *exit_cycles, uint64_t *entry_cycles)
+{
+	if (!(r->h_enter < r->g_entry && r->g_entry <= r->g_exit && r->g_exit < r->h_exit))
+		return false;
+	*exit_cycles = r->h_exit - r->g_exit;
+	*entry_cycles = r->g_entry - r->h_enter;
+	return true;
+}

@@ -5,6 +5,7 @@
  * task against its alone speed.
  */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,3 +24,16 @@ double vlib_floor_note(char *buf, size_t len, uint64_t exit_p50, uint64_t entry_
 
 /* Slowdown of `with` against `alone` in percent (cycles per unit of work: higher = slower). */
 double vlib_slowdown_pct(double with, double alone);
+
+/*
+ * One KVM_RUN of the stamping guest: host stamps around the ioctl, and the
+ * guest's stamps (already on the host's time base) taken in that same run:
+ * after it was resumed from its previous hypercall, and before the hypercall
+ * that ended the run. True when they are ordered h_enter < g_entry <= g_exit
+ * < h_exit; then *exit and *entry are the two transitions of this run, and
+ * exit + entry never exceeds the run's round trip.
+ */
+struct vlib_run_stamps {
+	uint64_t h_enter, g_entry, g_exit, h_exit;
+};
+bool vlib_exit_entry(const struct vlib_run_stamps *r, uint64_t *exit_cycles, uint64_t *entry_cycles);

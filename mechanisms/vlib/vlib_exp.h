@@ -20,6 +20,11 @@ struct vlib_cfg {
 	int64_t mjump_kb;
 	int64_t throttle_slack_pct;
 	int64_t ram_mb;
+	int64_t corunner_kb;    /* 0: twice the LLC (vlib_corunner_bytes) */
+	int64_t periods_paper;  /* lidar: the paper's period count, for the report */
+	int lidar_in;           /* lidar: 0 host, 1 guest */
+	int64_t corunner_budget_pct;
+	int64_t corunner_period_ms;
 };
 
 /* ctx->priv (the harness allocates it zeroed: priv_size). */
@@ -35,6 +40,8 @@ struct vlib_state {
 /* report_kv what the numbers stand on: nested virtualization, and PVM where /dev/kvm is kvm_pvm. */
 void vlib_exp_report_platform(struct mech_ctx *ctx);
 int vlib_exp_start_server(struct mech_ctx *ctx, struct vlib_state *st, int vcpu_priority);
+/* ... with at least ram_bytes of guest RAM. */
+int vlib_exp_start_server_ram(struct mech_ctx *ctx, struct vlib_state *st, int vcpu_priority, uint64_t ram_bytes);
 
 /* Boot the vLib guest image into g running `program` with arg[0] = arg (the case's RAM). */
 int vlib_exp_boot(struct mech_ctx *ctx, struct kvm_guest *g, uint32_t program, uint64_t arg);
@@ -63,6 +70,16 @@ int exp_timeout_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_fifo_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_membus_alone_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_membus_guest_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_membus_host_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_membus_host_throttled_measure(struct mech_ctx *ctx, struct samples *s);
+
+/* The last-level cache in bytes from sysfs (0 when it does not say). */
+uint64_t vlib_llc_bytes(void);
+/* The co-runner's array: corunner_kb, or (0) twice the LLC, or VLIB_CORUNNER_DEFAULT_BYTES where unknown. */
+#define VLIB_CORUNNER_DEFAULT_BYTES (64ull << 20)
+uint64_t vlib_corunner_bytes(int64_t corunner_kb);
+/* Guest RAM for a vLib OS whose co-runner walks `array_bytes` of its free RAM (at least the case's ram_mb). */
+uint64_t vlib_ram_for(const struct vlib_cfg *cfg, uint64_t array_bytes);
 int exp_membus_throttled_measure(struct mech_ctx *ctx, struct samples *s);
 #define VLIB_NESTED_NOTE "measured under nested virtualization (this harness runs in a KVM guest): " \
 	"every exit to the VMM goes through L0; compare shapes, not absolute cycles, with the paper"

@@ -61,26 +61,49 @@ static const struct opt_desc fault_opts[] = {
 	OPT_TABLE_END,
 };
 
+#define OPT_CORUNNER_KB OPT_INT_FIELD(struct vlib_cfg, corunner_kb, "0", 0, 1048576, "KiB", \
+				       "the co-runner's m_jump array (0 = twice the last-level cache; the paper's 6144 filled its L3)")
+#define OPT_THROTTLE \
+	OPT_INT_FIELD(struct vlib_cfg, guest_period_ms, "90", 5, 1000, "ms", "period of the co-runner's budget (paper 90)"), \
+	OPT_INT_FIELD(struct vlib_cfg, throttle_slack_pct, "10", 0, 1000, "%", \
+		      "throttle the co-runner's background time when the RT task is this much slower than alone")
+
 /* membus-alone boots no guest: the real-time m_jump alone. */
 static const struct opt_desc membus_alone_opts[] = { OPT_MEMBUS_RT, OPT_TABLE_END };
 
-static const struct opt_desc membus_guest_opts[] = { OPT_MEMBUS_RT, OPT_WAIT, OPT_RAM_MB, OPT_TABLE_END };
+/* membus-host, membus-host-throttled: the second m_jump is a host thread (the paper's quest, quest + mem). */
+static const struct opt_desc membus_host_opts[] = { OPT_MEMBUS_RT, OPT_CORUNNER_KB, OPT_TABLE_END };
+static const struct opt_desc membus_host_throttled_opts[] = { OPT_MEMBUS_RT, OPT_CORUNNER_KB, OPT_THROTTLE, OPT_TABLE_END };
+
+static const struct opt_desc membus_guest_opts[] = { OPT_MEMBUS_RT, OPT_CORUNNER_KB, OPT_WAIT, OPT_RAM_MB, OPT_TABLE_END };
 
 static const struct opt_desc membus_throttled_opts[] = {
 	OPT_MEMBUS_RT,
-	OPT_INT_FIELD(struct vlib_cfg, guest_period_ms, "90", 5, 1000, "ms", "period of the guest's budget (paper 90)"),
-	OPT_INT_FIELD(struct vlib_cfg, throttle_slack_pct, "10", 0, 1000, "%",
-		      "throttle the guest's background time when the RT task is this much slower than alone"),
+	OPT_CORUNNER_KB,
+	OPT_THROTTLE,
 	OPT_WAIT,
 	OPT_RAM_MB,
 	OPT_TABLE_END,
 };
 
+uint64_t vlib_ram_for(const struct vlib_cfg *cfg, uint64_t array_bytes)
+{
+	uint64_t need = KVM_FREE_RAM_GPA + array_bytes + (2u << 20), have = (uint64_t)cfg->ram_mb << 20;
+	need = (need + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);   /* whole 2 MiB pages */
+	return need > have ? need : have;
+}
+
 int vlib_exp_start_server(struct mech_ctx *ctx, struct vlib_state *st, int vcpu_priority)
 {
 	const struct vlib_cfg *cfg = ctx->cfg;
+	return vlib_exp_start_server_ram(ctx, st, vcpu_priority, (uint64_t)cfg->ram_mb << 20);
+}
+
+int vlib_exp_start_server_ram(struct mech_ctx *ctx, struct vlib_state *st, int vcpu_priority, uint64_t ram_bytes)
+{
+	const struct vlib_cfg *cfg = ctx->cfg;
 	struct vlib_os_config oc = {
-		.port = 0, .ram_bytes = (uint64_t)cfg->ram_mb << 20, .program = VLIB_PROG_SERVER,
+		.port = 0, .ram_bytes = ram_bytes, .program = VLIB_PROG_SERVER,
 		.cpu = ctx->peer_cpu, .priority = vcpu_priority, .wait = (enum vlib_wait)cfg->wait,
 		.tsc_khz = ctx->tsc->tsc_khz,
 	};
@@ -105,10 +128,11 @@ static int setup_server(struct mech_ctx *ctx)
 	return vlib_exp_start_server(ctx, ctx->priv, ctx->priority);
 }
 
-/* membus-guest, membus-throttled: the guest's m_jump is background work, SCHED_OTHER. */
+/* membus-guest, membus-throttled: the guest's m_jump is background work, SCHED_OTHER; its RAM holds the array. */
 static int setup_background_server(struct mech_ctx *ctx)
 {
-	return vlib_exp_start_server(ctx, ctx->priv, 0);
+	const struct vlib_cfg *cfg = ctx->cfg;
+	return vlib_exp_start_server_ram(ctx, ctx->priv, 0, vlib_ram_for(cfg, vlib_corunner_bytes(cfg->corunner_kb)));
 }
 
 static int vlib_probe(struct mech_ctx *ctx)
@@ -160,9 +184,13 @@ static const struct variant_desc vlib_variants[] = {
 	  .opts = server_opts, .setup = setup_server, .measure = exp_mapping_measure },
 	{ .name = "membus-alone", .help = "exp 5: real-time m_jump with budget (C, T), alone (cycles per column)",
 	  .opts = membus_alone_opts, .measure = exp_membus_alone_measure },
-	{ .name = "membus-guest", .help = "exp 5: ... with an unchecked m_jump in the vLib OS guest",
+	{ .name = "membus-host", .help = "exp 5 (quest): ... with a second m_jump in a host thread on the peer CPU, unchecked",
+	  .opts = membus_host_opts, .measure = exp_membus_host_measure },
+	{ .name = "membus-host-throttled", .help = "exp 5 (quest + mem): ... with that host m_jump throttled by the master",
+	  .opts = membus_host_throttled_opts, .measure = exp_membus_host_throttled_measure },
+	{ .name = "membus-guest", .help = "exp 5 (linux): ... with an unchecked m_jump in the vLib OS guest",
 	  .opts = membus_guest_opts, .setup = setup_background_server, .measure = exp_membus_guest_measure },
-	{ .name = "membus-throttled", .help = "exp 5: ... with the guest's m_jump in a vLib call the master throttles",
+	{ .name = "membus-throttled", .help = "exp 5 (linux + mem): ... with the guest's m_jump in a vLib call the master throttles",
 	  .opts = membus_throttled_opts, .setup = setup_background_server, .measure = exp_membus_throttled_measure },
 	{ .name = "timeout", .help = "exp 6: a server that never answers: vLib_call return time minus the timeout",
 	  .opts = timeout_opts, .setup = setup_server, .measure = exp_timeout_measure },
