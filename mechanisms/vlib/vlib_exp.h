@@ -73,6 +73,13 @@ int exp_membus_guest_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_membus_host_measure(struct mech_ctx *ctx, struct samples *s);
 int exp_membus_host_throttled_measure(struct mech_ctx *ctx, struct samples *s);
 
+int exp_lidar_alone_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_lidar_corunner_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_lidar_guest_corunner_measure(struct mech_ctx *ctx, struct samples *s);
+int exp_lidar_throttled_measure(struct mech_ctx *ctx, struct samples *s);
+/* Table 3: always a skip, with the reason. */
+int exp_gpu_probe(struct mech_ctx *ctx);
+
 /* The last-level cache in bytes from sysfs (0 when it does not say). */
 uint64_t vlib_llc_bytes(void);
 /* The co-runner's array: corunner_kb, or (0) twice the LLC, or VLIB_CORUNNER_DEFAULT_BYTES where unknown. */
