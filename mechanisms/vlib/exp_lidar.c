@@ -388,7 +388,8 @@ static int lidar_measure(struct mech_ctx *ctx, struct samples *s, enum lidar_cor
 			if (th.ctl_err)
 				report_kv(ctx->report, "throttle_priority", "not SCHED_FIFO: %s", strerror(th.ctl_err));
 		}
-		vlib_exp_report_platform(ctx);
+		if (task.in_guest || co == CO_GUEST || co == CO_GUEST_THROTTLED)
+			vlib_exp_report_platform(ctx);
 	}
 	free(rec);
 	return rc;

@@ -162,6 +162,8 @@ static int setup_server(struct mech_ctx *ctx)
 	return vlib_exp_start_server(ctx, ctx->priv, ctx->priority);
 }
 
+static int vlib_probe(struct mech_ctx *ctx);
+
 /* lidar-guest-corunner, lidar-throttled: the co-runner in the vLib OS guest, SCHED_OTHER, its RAM holds the buffer. */
 static int setup_lidar_server(struct mech_ctx *ctx)
 {
@@ -169,6 +171,13 @@ static int setup_lidar_server(struct mech_ctx *ctx)
 	struct vlib_cfg small = *cfg;
 	small.ram_mb = 32;   /* ram_mb is the lidar guest's; the vLib OS gets what its co-runner needs */
 	return vlib_exp_start_server_ram(ctx, ctx->priv, 0, vlib_ram_for(&small, vlib_corunner_bytes(cfg->corunner_kb)));
+}
+
+/* lidar-alone, lidar-corunner: a host task needs no KVM; a guest task does. */
+static int lidar_probe(struct mech_ctx *ctx)
+{
+	const struct vlib_cfg *cfg = ctx->cfg;
+	return cfg->lidar_in == 1 ? vlib_probe(ctx) : BENCH_OK;
 }
 
 static int gpu_measure(struct mech_ctx *ctx, struct samples *s)
@@ -243,9 +252,9 @@ static const struct variant_desc vlib_variants[] = {
 	{ .name = "membus-throttled", .help = "exp 5 (linux + mem): ... with the guest's m_jump in a vLib call the master throttles",
 	  .flags = MECH_NEEDS_KVM, .opts = membus_throttled_opts, .setup = setup_background_server, .measure = exp_membus_throttled_measure },
 	{ .name = "lidar-alone", .help = "Figs 9/10: the lidar task alone, cycles per period (decode, scan, dump)",
-	  .flags = MECH_NEEDS_KVM, .opts = lidar_alone_opts, .measure = exp_lidar_alone_measure },
+	  .opts = lidar_alone_opts, .probe = lidar_probe, .measure = exp_lidar_alone_measure },
 	{ .name = "lidar-corunner", .help = "Fig 10: ... with the Darknet stand-in as a host thread on the peer CPU",
-	  .flags = MECH_NEEDS_KVM, .opts = lidar_corunner_opts, .measure = exp_lidar_corunner_measure },
+	  .flags = MECH_NEEDS_2CPUS, .opts = lidar_corunner_opts, .probe = lidar_probe, .measure = exp_lidar_corunner_measure },
 	{ .name = "lidar-guest-corunner", .help = "Fig 9 w/o mem: ... with the Darknet stand-in in the vLib OS guest, unchecked",
 	  .flags = MECH_NEEDS_KVM, .opts = lidar_guest_corunner_opts, .setup = setup_lidar_server, .measure = exp_lidar_guest_corunner_measure },
 	{ .name = "lidar-throttled", .help = "Fig 9 w/ mem: ... with it in a vLib call the master throttles",
