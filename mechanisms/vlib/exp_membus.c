@@ -376,10 +376,10 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 		report_real(ctx->report, "corunner_mjump_writes_per_s", (double)(hdr->progress - guest_writes0) / wall_s,
 			    "writes/s");
 		hdr->stop = 1;
-		for (uint64_t end = tsc_start() + ctx->tsc->tsc_khz * 1000u; !atomic_load(&guest_done) && tsc_start() < end;)
+		for (uint64_t end = tsc_start() + ctx->tsc->tsc_khz * 1000u * VLIB_STOP_WAIT_S; !atomic_load(&guest_done) && tsc_start() < end;)
 			__builtin_ia32_pause();
 		if (!atomic_load(&guest_done) && rc == BENCH_OK)
-			rc = mech_why(ctx, BENCH_FAIL, "the guest's m_jump did not end within 1 s of its stop request");
+			rc = mech_why(ctx, BENCH_FAIL, "the guest's m_jump did not end within %d s of its stop request", VLIB_STOP_WAIT_S);
 	}
 	munmap(array, shape.size_bytes);
 	if (rc != BENCH_OK) {

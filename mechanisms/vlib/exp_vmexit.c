@@ -123,6 +123,10 @@ static int vmexit_measure(struct mech_ctx *ctx, struct samples *s, bool entry)
 		uint64_t exit_cycles, entry_cycles;
 		if (stamps > 0) {
 			bool ordered = vlib_exit_entry(&run, &exit_cycles, &entry_cycles);
+			if (!ordered && !disorder)
+				report_kv(ctx->report, "first_disorder", "h_enter %llu g_entry %+lld g_exit %+lld h_exit %+lld",
+					  (unsigned long long)h_enter, (long long)(g_entry - h_enter), (long long)(g_exit - h_enter),
+					  (long long)(h_exit - h_enter));
 			disorder += !ordered;
 			if (ordered) {
 				uint64_t before = s->warmup_discarded;

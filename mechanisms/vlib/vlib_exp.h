@@ -43,6 +43,13 @@ int vlib_exp_start_server(struct mech_ctx *ctx, struct vlib_state *st, int vcpu_
 /* ... with at least ram_bytes of guest RAM. */
 int vlib_exp_start_server_ram(struct mech_ctx *ctx, struct vlib_state *st, int vcpu_priority, uint64_t ram_bytes);
 
+/*
+ * How long a co-runner in the guest may take to see its stop request: one
+ * column or round, which under emulation (TCG, a software KVM) with the
+ * array's first touch faulting page by page takes seconds.
+ */
+#define VLIB_STOP_WAIT_S 10
+
 /* Boot the vLib guest image into g running `program` with arg[0] = arg (the case's RAM). */
 int vlib_exp_boot(struct mech_ctx *ctx, struct kvm_guest *g, uint32_t program, uint64_t arg);
 
