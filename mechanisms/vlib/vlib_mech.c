@@ -173,6 +173,13 @@ static int setup_lidar_server(struct mech_ctx *ctx)
 	return vlib_exp_start_server_ram(ctx, ctx->priv, 0, vlib_ram_for(&small, vlib_corunner_bytes(cfg->corunner_kb)));
 }
 
+/* membus-alone, membus-host, membus-host-throttled: host threads only, no guest. */
+static int host_only_probe(struct mech_ctx *ctx)
+{
+	(void)ctx;
+	return BENCH_OK;
+}
+
 /* lidar-alone, lidar-corunner: a host task needs no KVM; a guest task does. */
 static int lidar_probe(struct mech_ctx *ctx)
 {
@@ -242,11 +249,11 @@ static const struct variant_desc vlib_variants[] = {
 	{ .name = "channel-map", .help = "exp 4: mapping a new one-page channel into the guest on first use",
 	  .flags = MECH_NEEDS_KVM, .opts = server_opts, .setup = setup_server, .measure = exp_mapping_measure },
 	{ .name = "membus-alone", .help = "exp 5: real-time m_jump with budget (C, T), alone (cycles per column)",
-	  .flags = MECH_NEEDS_KVM, .opts = membus_alone_opts, .measure = exp_membus_alone_measure },
+	  .probe = host_only_probe, .opts = membus_alone_opts, .measure = exp_membus_alone_measure },
 	{ .name = "membus-host", .help = "exp 5 (quest): ... with a second m_jump in a host thread on the peer CPU, unchecked",
-	  .flags = MECH_NEEDS_KVM, .opts = membus_host_opts, .measure = exp_membus_host_measure },
+	  .flags = MECH_NEEDS_2CPUS, .probe = host_only_probe, .opts = membus_host_opts, .measure = exp_membus_host_measure },
 	{ .name = "membus-host-throttled", .help = "exp 5 (quest + mem): ... with that host m_jump throttled by the master",
-	  .flags = MECH_NEEDS_KVM, .opts = membus_host_throttled_opts, .measure = exp_membus_host_throttled_measure },
+	  .flags = MECH_NEEDS_2CPUS, .probe = host_only_probe, .opts = membus_host_throttled_opts, .measure = exp_membus_host_throttled_measure },
 	{ .name = "membus-guest", .help = "exp 5 (linux): ... with an unchecked m_jump in the vLib OS guest",
 	  .flags = MECH_NEEDS_KVM, .opts = membus_guest_opts, .setup = setup_background_server, .measure = exp_membus_guest_measure },
 	{ .name = "membus-throttled", .help = "exp 5 (linux + mem): ... with the guest's m_jump in a vLib call the master throttles",
