@@ -130,13 +130,16 @@ def here_cell(c):
 
 def section_notes(meta, paper, rows_by_ref):
     """The `section_note` facts of this run's cases that cite one of the paper's rows (e.g. vLibOS's
-    VM exit + entry over the KVM floor), as (case, note)."""
+    VM exit + entry over the KVM floor) or name the paper's section key in their `section_paper`
+    fact (e.g. Figure 6's rows, which cite no single number), as (case, note)."""
+    cases = [c["case"] for r in paper["rows"] for c in rows_by_ref.get(r["id"], [])]
+    cases += [c["case"] for c in meta.get("cases", [])
+              if gb.fact(c, "section_paper") == paper["key"] and c.get("case") not in cases]
     notes = []
-    for r in paper["rows"]:
-        for c in rows_by_ref.get(r["id"], []):
-            note = gb.fact(gb.meta_case(meta, c["case"]), "section_note")
-            if note and (c["case"], note) not in notes:
-                notes.append((c["case"], note))
+    for case in cases:
+        note = gb.fact(gb.meta_case(meta, case), "section_note")
+        if note and (case, note) not in notes:
+            notes.append((case, note))
     return notes
 
 

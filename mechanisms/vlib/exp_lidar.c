@@ -262,6 +262,10 @@ static void report_lidar(struct mech_ctx *ctx, const struct lidar_rec *rec, uint
 		report_int(ctx->report, "lidar_worst_case_cycles", (int64_t)worst, "cycles");
 		report_real(ctx->report, "lidar_mean_cycles", mean, "cycles");
 		report_real(ctx->report, "lidar_worst_over_mean", mean > 0 ? (double)worst / mean : 0.0, "ratio");
+		report_kv(ctx->report, "section_paper", "vlibos");
+		report_kv(ctx->report, "section_note", "Figures 9/10, %s, task on the %s: worst period %llu cycles, mean %.0f "
+			  "(%llu periods of %lld ms; the paper: 2000 of 100 ms)", ctx->variant_name, cfg->lidar_in ? "guest" : "host",
+			  (unsigned long long)worst, mean, (unsigned long long)(n - from), (long long)cfg->period_ms);
 	}
 	free(v);
 	report_int(ctx->report, "lidar_alone_p50_cycles", (int64_t)alone_p50, "cycles");   /* calibration, before any co-runner */

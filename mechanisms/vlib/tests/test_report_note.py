@@ -3,7 +3,8 @@
 
 usage: test_report_note.py   (no harness, no KVM: a made-up meta.json record)
 A case's `section_note` fact appears once under the paper whose row the case
-cites (report_html.section_notes / seed_section), and not under another paper.
+cites, or whose key its `section_paper` fact names (Figure 6's rows), and not
+under another paper (report_html.section_notes / seed_section).
 """
 import os
 import sys
@@ -18,7 +19,9 @@ NOTE = "vm exit p50 100 + vm entry p50 200 = 300 cycles; KVM floor round trip p5
 def main():
     meta = {"cases": [{"case": "vlib-vm-exit", "report": {"section_note": NOTE}},
                       {"case": "vlib-vm-entry", "report": {"section_note": NOTE}},
-                      {"case": "other", "report": {}}]}
+                      {"case": "other", "report": {}},
+                      {"case": "vlib-membus-membus-guest-u_pct=10",
+                       "report": {"section_paper": "vlibos", "section_note": "Figure 6, linux: not visible"}}]}
     row = {"id": "vlibos.table2.vm_exit", "experiment": "e", "metric": "m", "value": "481", "unit": "cycles",
            "stddev": "", "cpu": "c", "cpu_ghz": "", "notes": ""}
     vlib = {"key": "vlibos", "title": "vLibOS", "about": "", "file": "vlibos.csv", "rows": [row]}
@@ -28,7 +31,8 @@ def main():
     by_ref = {"vlibos.table2.vm_exit": [case, dict(case, case="vlib-vm-entry")], "uls.x": [dict(case, case="other")]}
     notes = report_html.section_notes(meta, vlib, by_ref)
     bad = []
-    if notes != [("vlib-vm-exit", NOTE), ("vlib-vm-entry", NOTE)]:
+    if notes != [("vlib-vm-exit", NOTE), ("vlib-vm-entry", NOTE),
+                 ("vlib-membus-membus-guest-u_pct=10", "Figure 6, linux: not visible")]:
         bad.append(f"notes {notes}")
     html = report_html.seed_section(vlib, by_ref, notes)
     if html.count("2.00x the floor") != 2 or not html.endswith("</section>"):
