@@ -67,20 +67,6 @@ struct lidar_throttle {
 	bool started;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_until_ns(uint64_t t)
-{
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000u), .tv_nsec = (long)(t % 1000000000u) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-		;
-}
-
 /*
  * On the task's CPU, one priority BELOW the task: it ticks every 1 ms while
  * the task sleeps and never preempts a period of the task.
@@ -93,11 +79,11 @@ static void *throttle_thread(void *arg)
 	t->ctl_err = prio > 0 ? rtenv_fifo_self(prio) : 0;
 	uint64_t period_ns = (uint64_t)cfg->corunner_period_ms * 1000000u;
 	uint64_t budget_ns = period_ns * (uint64_t)cfg->corunner_budget_pct / 100u;
-	uint64_t start = now_ns(), tick = start;
+	uint64_t start = vlib_now_ns(), tick = start;
 	bool parked = false;
 	while (!atomic_load(&t->stop)) {
 		tick += 1000000u;
-		sleep_until_ns(tick);
+		vlib_sleep_until_ns(tick);
 		bool foreground = (tick - start) % period_ns < budget_ns;
 		bool run = foreground || atomic_load(&t->last_cycles) <= t->limit_cycles;
 		if (!run)
@@ -125,13 +111,6 @@ static uint64_t host_darknet_step(void *arg)
 	struct host_darknet *h = arg;
 	corunner_round(&h->mats, h->buf, h->bytes, &h->pos);
 	return 1;
-}
-
-static void on_done(int port, int err, void *arg)
-{
-	(void)port;
-	(void)err;
-	atomic_store((_Atomic int *)arg, 1);
 }
 
 /* Where the task runs: the scan buffer it reads and how one period is run and timed. */
@@ -319,19 +298,7 @@ static int lidar_measure(struct mech_ctx *ctx, struct samples *s, enum lidar_cor
 				rc = mech_why_errno(ctx, BENCH_FAIL, "cannot start the co-runner thread");
 		}
 	} else if (rc == BENCH_OK && (co == CO_GUEST || co == CO_GUEST_THROTTLED)) {
-		void *addr;
-		int err = vLib_init(0, 64, &addr);
-		if (err != VLIB_OK) {
-			rc = mech_why(ctx, BENCH_FAIL, "vLib_init: %s", vlib_strerror(err));
-		} else {
-			hdr = vlib_channel_header(0);
-			hdr->op = VLIB_OP_CORUNNER;
-			hdr->arg = co_bytes;
-			hdr->stop = 0;
-			err = vLib_async_call(0, on_done, (void *)&guest_done, 0);   /* no timeout: nobody limits it */
-			if (err != VLIB_OK)
-				rc = mech_why(ctx, BENCH_FAIL, "vLib_async_call: %s", vlib_strerror(err));
-		}
+		rc = vlib_exp_guest_corunner_start(ctx, VLIB_OP_CORUNNER, co_bytes, &guest_done, &hdr);
 		if (rc == BENCH_OK && co == CO_GUEST_THROTTLED) {
 			if (pthread_create(&th.thread, NULL, throttle_thread, &th) != 0)
 				rc = mech_why(ctx, BENCH_FAIL, "cannot start the throttle");
@@ -340,9 +307,9 @@ static int lidar_measure(struct mech_ctx *ctx, struct samples *s, enum lidar_cor
 		}
 	}
 
-	uint64_t period_ns = (uint64_t)cfg->period_ms * 1000000u, next = now_ns() + period_ns, periods = 0;
+	uint64_t period_ns = (uint64_t)cfg->period_ms * 1000000u, next = vlib_now_ns() + period_ns, periods = 0;
 	while (rc == BENCH_OK && !samples_full(s) && periods < max_periods) {
-		sleep_until_ns(next);
+		vlib_sleep_until_ns(next);
 		uint64_t cycles = task_period(&task, &decision, &rc);
 		if (rc != BENCH_OK)
 			break;
@@ -353,7 +320,7 @@ static int lidar_measure(struct mech_ctx *ctx, struct samples *s, enum lidar_cor
 		r->decision = decision;
 		r->corunner_progress = hdr ? hdr->progress : atomic_load(&host.progress);
 		r->throttled_ms = atomic_load(&th.throttled_ms);
-		r->missed = now_ns() > next + period_ns;
+		r->missed = vlib_now_ns() > next + period_ns;
 		s->missed += r->missed;
 		next += period_ns;
 	}
@@ -367,13 +334,8 @@ static int lidar_measure(struct mech_ctx *ctx, struct samples *s, enum lidar_cor
 			munmap((void *)hd->buf, co_bytes);
 		munmap(hd, sizeof(*hd));
 	}
-	if (hdr) {
-		hdr->stop = 1;
-		for (uint64_t end = tsc_start() + ctx->tsc->tsc_khz * 1000u * VLIB_STOP_WAIT_S; !atomic_load(&guest_done) && tsc_start() < end;)
-			__builtin_ia32_pause();
-		if (!atomic_load(&guest_done) && rc == BENCH_OK)
-			rc = mech_why(ctx, BENCH_FAIL, "the guest's co-runner did not end within %d s of its stop request", VLIB_STOP_WAIT_S);
-	}
+	if (hdr)
+		rc = vlib_exp_guest_corunner_stop(ctx, hdr, &guest_done, rc);
 	task_stop(&task);
 	if (rc == BENCH_OK) {
 		write_periods(ctx, rec, periods);

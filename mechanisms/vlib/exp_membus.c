@@ -75,20 +75,6 @@ struct period_rec {
 	bool missed;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_until_ns(uint64_t t)
-{
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000u), .tv_nsec = (long)(t % 1000000000u) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-		;
-}
-
 static void corunner_pause(struct membus *mb)
 {
 	if (mb->os)
@@ -115,11 +101,11 @@ static void *controller(void *arg)
 	uint64_t period_ns = (uint64_t)cfg->guest_period_ms * 1000000u;
 	uint64_t budget_ns = period_ns * (uint64_t)cfg->u_pct / 100u;
 	uint64_t limit = mb->baseline_column_cycles * (100u + (uint64_t)cfg->throttle_slack_pct) / 100u;
-	uint64_t start = now_ns(), tick = start;
+	uint64_t start = vlib_now_ns(), tick = start;
 	bool parked = false;
 	while (!atomic_load(&mb->stop)) {
 		tick += 1000000u;
-		sleep_until_ns(tick);
+		vlib_sleep_until_ns(tick);
 		bool foreground = (tick - start) % period_ns < budget_ns;
 		bool slowed = atomic_load(&mb->rt_active) && atomic_load(&mb->rt_column_cycles) > limit;
 		bool run = foreground || !slowed;
@@ -137,13 +123,6 @@ static void *controller(void *arg)
 	if (parked)
 		corunner_resume(mb);
 	return NULL;
-}
-
-static void on_done(int port, int err, void *arg)
-{
-	(void)port;
-	(void)err;
-	atomic_store((_Atomic int *)arg, 1);
 }
 
 static void write_periods(struct mech_ctx *ctx, const struct period_rec *rec, uint64_t n)
@@ -223,23 +202,6 @@ static uint64_t host_mjump_step(void *arg)
 	return mjump_column(h->array, &h->shape, h->column++);
 }
 
-static int start_guest_mjump(struct mech_ctx *ctx, const struct mjump_shape *shape, _Atomic int *done,
-			     struct vlib_chan_hdr **hdr)
-{
-	void *addr;
-	int err = vLib_init(0, 64, &addr);
-	if (err != VLIB_OK)
-		return mech_why(ctx, BENCH_FAIL, "vLib_init: %s", vlib_strerror(err));
-	*hdr = vlib_channel_header(0);
-	(*hdr)->op = VLIB_OP_MJUMP;
-	(*hdr)->arg = shape->size_bytes;
-	(*hdr)->stop = 0;
-	err = vLib_async_call(0, on_done, (void *)done, 0);
-	if (err != VLIB_OK)
-		return mech_why(ctx, BENCH_FAIL, "vLib_async_call: %s", vlib_strerror(err));
-	return BENCH_OK;
-}
-
 /*
  * The slowdown of the task's p50 cycles per column against its alone speed
  * (measured in this process before any co-runner started), and whether it
@@ -312,7 +274,7 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 	hm.array = MAP_FAILED;
 	int rc = BENCH_OK;
 	if (mode == MEMBUS_GUEST || mode == MEMBUS_THROTTLED) {
-		rc = start_guest_mjump(ctx, &hm.shape, &guest_done, &hdr);
+		rc = vlib_exp_guest_corunner_start(ctx, VLIB_OP_MJUMP, hm.shape.size_bytes, &guest_done, &hdr);
 	} else if (mode == MEMBUS_HOST || mode == MEMBUS_HOST_THROTTLED) {
 		hm.array = mmap(NULL, hm.shape.size_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
 				-1, 0);
@@ -330,8 +292,8 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 	}
 	uint64_t period_ns = (uint64_t)cfg->period_ms * 1000000u;
 	uint64_t budget_cycles = tsc_ns_to_cycles(period_ns * (uint64_t)cfg->u_pct / 100u, ctx->tsc->tsc_khz);
-	uint64_t next = now_ns() + period_ns, columns_total = 0, periods = 0, column = 0;
-	uint64_t guest_writes0 = corunner_progress(hdr, &host), wall0 = now_ns();
+	uint64_t next = vlib_now_ns() + period_ns, columns_total = 0, periods = 0, column = 0;
+	uint64_t guest_writes0 = corunner_progress(hdr, &host), wall0 = vlib_now_ns();
 	uint64_t guest_prev = guest_writes0, throttled_prev = 0;
 	while (rc == BENCH_OK && !samples_full(s) && periods < max_periods) {
 		atomic_store(&mb.rt_active, 1);
@@ -356,12 +318,12 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 		throttled_prev = th;
 		columns_total += columns;
 		periods++;
-		r->missed = now_ns() > next;
+		r->missed = vlib_now_ns() > next;
 		s->missed += r->missed;
-		sleep_until_ns(next);
+		vlib_sleep_until_ns(next);
 		next += period_ns;
 	}
-	double wall_s = (double)(now_ns() - wall0) / 1e9;
+	double wall_s = (double)(vlib_now_ns() - wall0) / 1e9;
 	atomic_store(&mb.stop, 1);
 	if (ctl_started)
 		pthread_join(ctl, NULL);   /* it resumes the guest if it had parked it */
@@ -381,11 +343,7 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 	if (hdr) {
 		report_real(ctx->report, "corunner_mjump_writes_per_s", (double)(hdr->progress - guest_writes0) / wall_s,
 			    "writes/s");
-		hdr->stop = 1;
-		for (uint64_t end = tsc_start() + ctx->tsc->tsc_khz * 1000u * VLIB_STOP_WAIT_S; !atomic_load(&guest_done) && tsc_start() < end;)
-			__builtin_ia32_pause();
-		if (!atomic_load(&guest_done) && rc == BENCH_OK)
-			rc = mech_why(ctx, BENCH_FAIL, "the guest's m_jump did not end within %d s of its stop request", VLIB_STOP_WAIT_S);
+		rc = vlib_exp_guest_corunner_stop(ctx, hdr, &guest_done, rc);
 	}
 	munmap(array, shape.size_bytes);
 	if (rc != BENCH_OK) {

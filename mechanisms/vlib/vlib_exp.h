@@ -50,6 +50,19 @@ int vlib_exp_start_server_ram(struct mech_ctx *ctx, struct vlib_state *st, int v
  */
 #define VLIB_STOP_WAIT_S 10
 
+/* The periods' clock (CLOCK_MONOTONIC) and absolute sleeps (exp_corunner.c). */
+uint64_t vlib_now_ns(void);
+void vlib_sleep_until_ns(uint64_t t);
+/*
+ * A co-runner in the vLib OS guest on port 0: an endless async vLib call
+ * doing `op` over `arg` (VLIB_OP_MJUMP, VLIB_OP_CORUNNER), *done set when it
+ * returns. _stop asks it to end and waits VLIB_STOP_WAIT_S; returns rc, or a
+ * failure when rc was ok and it did not end.
+ */
+int vlib_exp_guest_corunner_start(struct mech_ctx *ctx, uint32_t op, uint64_t arg, _Atomic int *done,
+				  struct vlib_chan_hdr **hdr);
+int vlib_exp_guest_corunner_stop(struct mech_ctx *ctx, struct vlib_chan_hdr *hdr, _Atomic int *done, int rc);
+
 /* Boot the vLib guest image into g running `program` with arg[0] = arg (the case's RAM). */
 int vlib_exp_boot(struct mech_ctx *ctx, struct kvm_guest *g, uint32_t program, uint64_t arg);
 
