@@ -91,6 +91,9 @@ def main():
     text = [f"gapbench results: suite {suite.get('name', '?')} ({suite.get('path', '?')})", ""]
     warnings = warnings_of(meta)
     text += machine_lines(meta, warnings) + [""] + case_lines(rows)
+    # facts a case asks to have printed with the report (e.g. vLibOS's exit + entry over the KVM floor)
+    notes = [(r["case"], gb.fact(gb.meta_case(meta, r["case"]), "section_note")) for r in rows]
+    text += [f"note: {case}: {note}" for case, note in notes if note]
     plot_dir = os.path.join(folder, "plots")
     if os.path.isdir(plot_dir):
         pngs = sorted(f for f in os.listdir(plot_dir) if f.endswith(".png"))

@@ -12,6 +12,7 @@ import glob
 import html
 import os
 import re
+import gbresults as gb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE_DIR = os.path.join(HERE, "..", "reference-data")
@@ -127,7 +128,22 @@ def here_cell(c):
     return f"{c[stat + '_ns'] if stat + '_ns' in c else c['mean_ns']} ns ({stat})"
 
 
-def seed_section(paper, rows_by_ref):
+def section_notes(meta, paper, rows_by_ref):
+    """The `section_note` facts of this run's cases that cite one of the paper's rows (e.g. vLibOS's
+    VM exit + entry over the KVM floor) or name the paper's section key in their `section_paper`
+    fact (e.g. Figure 6's rows, which cite no single number), as (case, note)."""
+    cases = [c["case"] for r in paper["rows"] for c in rows_by_ref.get(r["id"], [])]
+    cases += [c["case"] for c in meta.get("cases", [])
+              if gb.fact(c, "section_paper") == paper["key"] and c.get("case") not in cases]
+    notes = []
+    for case in cases:
+        note = gb.fact(gb.meta_case(meta, case), "section_note")
+        if note and (case, note) not in notes:
+            notes.append((case, note))
+    return notes
+
+
+def seed_section(paper, rows_by_ref, notes=()):
     mine = paper["rows"]
     out = [f'<section id="seed-{e(paper["key"])}"><h2>{e(paper["title"])}</h2>']
     if paper["about"]:
@@ -155,7 +171,9 @@ def seed_section(paper, rows_by_ref):
                        f'<td class="here">{e(here_cell(c))}</td><td class="ratio">{e(c.get("ref_ratio", ""))}</td>'
                        f'<td>{e(c.get("ref_ratio_time", ""))}</td>'
                        f'<td class="l stand-in">{e(c.get("stand_in") or "")}</td></tr>')
-    out.append("</table></section>")
+    out.append("</table>")
+    out += [f'<p class="note"><code>{e(case)}</code>: {e(note)}</p>' for case, note in notes]
+    out.append("</section>")
     return "\n".join(out)
 
 
@@ -203,7 +221,7 @@ def write(folder, meta, rows, warnings):
              f"<p>{e(suite.get('description', ''))}. {len(rows)} cases, run "
              f"{e(meta.get('run', {}).get('started', '?'))} to {e(meta.get('run', {}).get('finished', '?'))}.</p>",
              machine_section(meta, warnings)]
-    parts += [seed_section(paper, rows_by_ref) for paper in papers]
+    parts += [seed_section(paper, rows_by_ref, section_notes(meta, paper, rows_by_ref)) for paper in papers]
     parts += [cases_section(rows), plots_section(folder), "</body></html>"]
     path = os.path.join(folder, "report.html")
     with open(path + ".tmp", "w") as f:

@@ -7,6 +7,12 @@
  *   alone      nothing else;
  *   guest      the vLib OS guest runs m_jump unchecked on the peer CPU
  *              (started by an async call with no timeout: nobody limits it);
+ *   host       (the paper's "quest") a second m_jump on the peer host CPU, a
+ *              thread of the master, unchecked;
+ *   host-throttled  (the paper's "quest + mem") that thread throttled by the
+ *              same controller as below: it pauses between columns while
+ *              the controller says so (the master descheduling its own
+ *              thread, where Quest's scheduler stops a VCPU);
  *   throttled  the guest's m_jump runs inside a vLib call whose budget the
  *              master enforces: a controller thread on the peer CPU gives the
  *              guest C2 = U% of T2 in foreground, and lets it run in
@@ -21,8 +27,13 @@
  *              running guest code does not yield that CPU promptly (PVM),
  *              so the migration never finished and the join at the end
  *              waited forever.
+ * The second m_jump (guest or host) walks corunner_kb of memory: by default
+ * twice the last-level cache (the paper's 6 MB filled its 6 MB L3; a 6 MB
+ * array sits inside a larger L3 and disturbs little), so that the
+ * interference can be seen; each case reports its slowdown against the
+ * task's alone speed and says whether it is above the noise.
  * Per period, data_dir/membus_periods.csv: the task's columns, cycles per
- * column, the guest's m_jump writes and the ms the guest was throttled.
+ * column, the co-runner's m_jump writes and the ms it was throttled.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -31,16 +42,24 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <errno.h>
+
 #include "../../loadgen/m_jump/mjump_core.h"
+#include "host_corunner.h"
+#include "vlib_calc.h"
 #include "rtenv.h"
 #include "vlib_exp.h"
 
-enum membus_mode { MEMBUS_ALONE, MEMBUS_GUEST, MEMBUS_THROTTLED };
+enum membus_mode { MEMBUS_ALONE, MEMBUS_HOST, MEMBUS_HOST_THROTTLED, MEMBUS_GUEST, MEMBUS_THROTTLED };
+
+/* Below this slowdown of the task's p50 against its alone speed, the report calls the interference not visible. */
+#define MEMBUS_VISIBLE_PCT 5.0
 
 /* Shared with the controller thread; lives in measure()'s frame, which joins it before returning. */
 struct membus {
 	struct mech_ctx *ctx;
-	struct vlib_os *os;
+	struct vlib_os *os;                  /* the guest co-runner, or NULL: */
+	struct vlib_host_corunner *host;     /* the host co-runner thread */
 	_Atomic int stop;
 	_Atomic int rt_active;
 	_Atomic uint64_t rt_column_cycles;   /* latest column of the real-time task */
@@ -56,21 +75,23 @@ struct period_rec {
 	bool missed;
 };
 
-static uint64_t now_ns(void)
+static void corunner_pause(struct membus *mb)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (mb->os)
+		vlib_os_deschedule(mb->os);
+	else
+		vlib_host_corunner_allow(mb->host, false);
 }
 
-static void sleep_until_ns(uint64_t t)
+static void corunner_resume(struct membus *mb)
 {
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000u), .tv_nsec = (long)(t % 1000000000u) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-		;
+	if (mb->os)
+		vlib_os_resume(mb->os);
+	else
+		vlib_host_corunner_allow(mb->host, true);
 }
 
-/* The master's budget enforcement for the guest (throttled mode). */
+/* The master's budget enforcement for the co-runner (throttled modes). */
 static void *controller(void *arg)
 {
 	struct membus *mb = arg;
@@ -80,11 +101,11 @@ static void *controller(void *arg)
 	uint64_t period_ns = (uint64_t)cfg->guest_period_ms * 1000000u;
 	uint64_t budget_ns = period_ns * (uint64_t)cfg->u_pct / 100u;
 	uint64_t limit = mb->baseline_column_cycles * (100u + (uint64_t)cfg->throttle_slack_pct) / 100u;
-	uint64_t start = now_ns(), tick = start;
+	uint64_t start = vlib_now_ns(), tick = start;
 	bool parked = false;
 	while (!atomic_load(&mb->stop)) {
 		tick += 1000000u;
-		sleep_until_ns(tick);
+		vlib_sleep_until_ns(tick);
 		bool foreground = (tick - start) % period_ns < budget_ns;
 		bool slowed = atomic_load(&mb->rt_active) && atomic_load(&mb->rt_column_cycles) > limit;
 		bool run = foreground || !slowed;
@@ -94,21 +115,14 @@ static void *controller(void *arg)
 		if (!run)
 			atomic_fetch_add_explicit(&mb->throttled_ms, 1, memory_order_relaxed);
 		if (!run && !parked)
-			vlib_os_deschedule(mb->os);
+			corunner_pause(mb);
 		if (run && parked)
-			vlib_os_resume(mb->os);
+			corunner_resume(mb);
 		parked = !run;
 	}
 	if (parked)
-		vlib_os_resume(mb->os);
+		corunner_resume(mb);
 	return NULL;
-}
-
-static void on_done(int port, int err, void *arg)
-{
-	(void)port;
-	(void)err;
-	atomic_store((_Atomic int *)arg, 1);
 }
 
 static void write_periods(struct mech_ctx *ctx, const struct period_rec *rec, uint64_t n)
@@ -154,24 +168,78 @@ static uint64_t median_columns(const struct period_rec *rec, uint64_t from, uint
 	return m;
 }
 
-static int start_guest_mjump(struct mech_ctx *ctx, const struct mjump_shape *shape, _Atomic int *done,
-			     struct vlib_chan_hdr **hdr)
+uint64_t vlib_llc_bytes(void)
 {
+	FILE *f = fopen("/sys/devices/system/cpu/cpu0/cache/index3/size", "r");
+	unsigned long long kb = 0;
+	char unit = 'K';
+	if (f) {
+		if (fscanf(f, "%llu%c", &kb, &unit) < 1)
+			kb = 0;
+		fclose(f);
+	}
+	return unit == 'M' ? kb << 20 : kb << 10;
+}
+
+uint64_t vlib_corunner_bytes(int64_t corunner_kb)
+{
+	if (corunner_kb > 0)
+		return (uint64_t)corunner_kb << 10;
+	uint64_t llc = vlib_llc_bytes();
+	return llc ? 2 * llc : VLIB_CORUNNER_DEFAULT_BYTES;
+}
+
+/* One column of the host co-runner's m_jump (host_corunner.h step). */
+struct host_mjump {
+	uint8_t *array;
+	struct mjump_shape shape;
+	uint64_t column;
+};
+
+static uint64_t host_mjump_step(void *arg)
+{
+	struct host_mjump *h = arg;
+	return mjump_column(h->array, &h->shape, h->column++);
+}
+
+/*
+ * The slowdown of the task's p50 cycles per column against its alone speed
+ * (measured in this process before any co-runner started), and whether it
+ * is large enough to see.
+ */
+static void report_interference(struct mech_ctx *ctx, const struct period_rec *rec, uint64_t from, uint64_t n,
+				uint64_t alone_cycles, enum membus_mode mode)
+{
+	if (n <= from || !alone_cycles)
+		return;
+	uint64_t *v = malloc((n - from) * sizeof(*v));
+	if (!v)
+		return;
+	for (uint64_t i = from; i < n; i++)
+		v[i - from] = rec[i].cycles_per_column;
+	double pct = vlib_slowdown_pct((double)vlib_quantile(v, n - from, 0.5), (double)alone_cycles);
+	free(v);
+	report_real(ctx->report, "slowdown_vs_alone_pct", pct, "%");
+	if (mode == MEMBUS_ALONE)
+		return;
+	const char *config = mode == MEMBUS_HOST ? "quest" : mode == MEMBUS_HOST_THROTTLED ? "quest + mem"
+			     : mode == MEMBUS_GUEST ? "linux" : "linux + mem";
 	const struct vlib_cfg *cfg = ctx->cfg;
-	if (shape->size_bytes > (uint64_t)cfg->ram_mb * (1u << 20) - KVM_FREE_RAM_GPA)
-		return mech_why(ctx, BENCH_FAIL, "guest RAM too small for the m_jump array");
-	void *addr;
-	int err = vLib_init(0, 64, &addr);
-	if (err != VLIB_OK)
-		return mech_why(ctx, BENCH_FAIL, "vLib_init: %s", vlib_strerror(err));
-	*hdr = vlib_channel_header(0);
-	(*hdr)->op = VLIB_OP_MJUMP;
-	(*hdr)->arg = shape->size_bytes;
-	(*hdr)->stop = 0;
-	err = vLib_async_call(0, on_done, (void *)done, 0);
-	if (err != VLIB_OK)
-		return mech_why(ctx, BENCH_FAIL, "vLib_async_call: %s", vlib_strerror(err));
-	return BENCH_OK;
+	if (pct >= MEMBUS_VISIBLE_PCT)
+		report_kv(ctx->report, "interference", "visible: the task's p50 is %.1f%% slower than alone", pct);
+	else
+		report_kv(ctx->report, "interference", "not visible: the task's p50 is %+.1f%% from alone, under the %.0f%% "
+			  "threshold: this co-runner does not disturb it here", pct, MEMBUS_VISIBLE_PCT);
+	report_kv(ctx->report, "section_paper", "vlibos");
+	report_kv(ctx->report, "section_note", "Figure 6, %s, U=%lld%%: interference %s (%+.1f%% vs alone)", config,
+		  (long long)cfg->u_pct, pct >= MEMBUS_VISIBLE_PCT ? "visible" : "not visible", pct);
+}
+
+static uint64_t corunner_progress(struct vlib_chan_hdr *hdr, struct vlib_host_corunner *host)
+{
+	if (hdr)
+		return hdr->progress;
+	return host->started ? atomic_load_explicit(&host->progress, memory_order_relaxed) : 0;
 }
 
 static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_mode mode)
@@ -200,10 +268,23 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 	pthread_t ctl;
 	bool ctl_started = false;
 	struct vlib_chan_hdr *hdr = NULL;
+	struct vlib_host_corunner host = { 0 };
+	struct host_mjump hm = { .shape = shape };
+	hm.shape.size_bytes = vlib_corunner_bytes(cfg->corunner_kb);
+	hm.array = MAP_FAILED;
 	int rc = BENCH_OK;
-	if (mode != MEMBUS_ALONE)
-		rc = start_guest_mjump(ctx, &shape, &guest_done, &hdr);
-	if (rc == BENCH_OK && mode == MEMBUS_THROTTLED) {
+	if (mode == MEMBUS_GUEST || mode == MEMBUS_THROTTLED) {
+		rc = vlib_exp_guest_corunner_start(ctx, VLIB_OP_MJUMP, hm.shape.size_bytes, &guest_done, &hdr);
+	} else if (mode == MEMBUS_HOST || mode == MEMBUS_HOST_THROTTLED) {
+		hm.array = mmap(NULL, hm.shape.size_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				-1, 0);
+		if (hm.array == MAP_FAILED)
+			rc = mech_why_errno(ctx, BENCH_FAIL, "cannot map the co-runner's m_jump array");
+		else if ((errno = vlib_host_corunner_start(&host, ctx->peer_cpu, host_mjump_step, &hm)) != 0)
+			rc = mech_why_errno(ctx, BENCH_FAIL, "cannot start the co-runner thread");
+		mb.host = &host;
+	}
+	if (rc == BENCH_OK && (mode == MEMBUS_THROTTLED || mode == MEMBUS_HOST_THROTTLED)) {
 		if (pthread_create(&ctl, NULL, controller, &mb) != 0)
 			rc = mech_why(ctx, BENCH_FAIL, "cannot start the controller");
 		else
@@ -211,8 +292,8 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 	}
 	uint64_t period_ns = (uint64_t)cfg->period_ms * 1000000u;
 	uint64_t budget_cycles = tsc_ns_to_cycles(period_ns * (uint64_t)cfg->u_pct / 100u, ctx->tsc->tsc_khz);
-	uint64_t next = now_ns() + period_ns, columns_total = 0, periods = 0, column = 0;
-	uint64_t guest_writes0 = hdr ? hdr->progress : 0, wall0 = now_ns();
+	uint64_t next = vlib_now_ns() + period_ns, columns_total = 0, periods = 0, column = 0;
+	uint64_t guest_writes0 = corunner_progress(hdr, &host), wall0 = vlib_now_ns();
 	uint64_t guest_prev = guest_writes0, throttled_prev = 0;
 	while (rc == BENCH_OK && !samples_full(s) && periods < max_periods) {
 		atomic_store(&mb.rt_active, 1);
@@ -230,30 +311,39 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 		struct period_rec *r = &rec[periods];
 		r->columns = columns;
 		r->cycles_per_column = per_column;
-		uint64_t g = hdr ? hdr->progress : 0, th = atomic_load_explicit(&mb.throttled_ms, memory_order_relaxed);
+		uint64_t g = corunner_progress(hdr, &host), th = atomic_load_explicit(&mb.throttled_ms, memory_order_relaxed);
 		r->guest_writes = g - guest_prev;
 		r->throttled_ms = th - throttled_prev;
 		guest_prev = g;
 		throttled_prev = th;
 		columns_total += columns;
 		periods++;
-		r->missed = now_ns() > next;
+		r->missed = vlib_now_ns() > next;
 		s->missed += r->missed;
-		sleep_until_ns(next);
+		vlib_sleep_until_ns(next);
 		next += period_ns;
 	}
-	double wall_s = (double)(now_ns() - wall0) / 1e9;
+	double wall_s = (double)(vlib_now_ns() - wall0) / 1e9;
 	atomic_store(&mb.stop, 1);
 	if (ctl_started)
 		pthread_join(ctl, NULL);   /* it resumes the guest if it had parked it */
+	if (host.started) {
+		vlib_host_corunner_stop(&host);
+		report_real(ctx->report, "corunner_mjump_writes_per_s", (double)(atomic_load(&host.progress) - guest_writes0) /
+			    wall_s, "writes/s");
+		if (host.pin_err)
+			report_kv(ctx->report, "corunner_cpu", "not pinned: %s", strerror(host.pin_err));
+	}
+	if (hm.array != MAP_FAILED)
+		munmap(hm.array, hm.shape.size_bytes);
+	if (mode != MEMBUS_ALONE) {
+		report_int(ctx->report, "corunner_bytes", (int64_t)hm.shape.size_bytes, "bytes");
+		report_int(ctx->report, "llc_bytes", (int64_t)vlib_llc_bytes(), "bytes");   /* 0: sysfs does not say */
+	}
 	if (hdr) {
-		report_real(ctx->report, "guest_mjump_writes_per_s", (double)(hdr->progress - guest_writes0) / wall_s,
+		report_real(ctx->report, "corunner_mjump_writes_per_s", (double)(hdr->progress - guest_writes0) / wall_s,
 			    "writes/s");
-		hdr->stop = 1;
-		for (uint64_t end = tsc_start() + ctx->tsc->tsc_khz * 1000u; !atomic_load(&guest_done) && tsc_start() < end;)
-			__builtin_ia32_pause();
-		if (!atomic_load(&guest_done) && rc == BENCH_OK)
-			rc = mech_why(ctx, BENCH_FAIL, "the guest's m_jump did not end within 1 s of its stop request");
+		rc = vlib_exp_guest_corunner_stop(ctx, hdr, &guest_done, rc);
 	}
 	munmap(array, shape.size_bytes);
 	if (rc != BENCH_OK) {
@@ -272,14 +362,15 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 		    (double)columns_total * (double)writes_per_column /
 		    ((double)periods * (double)period_ns * (double)cfg->u_pct / 100.0 / 1e9), "writes/s");
 	report_int(ctx->report, "alone_column_cycles_at_start", (int64_t)mb.baseline_column_cycles, "cycles");
-	if (mode == MEMBUS_THROTTLED)
-		report_kv(ctx->report, "budget", "C = %lld%% of T = %lld ms (guest: %lld%% of %lld ms)", (long long)cfg->u_pct,
+	report_interference(ctx, rec, s->warmup_discarded, periods, mb.baseline_column_cycles, mode);
+	if (mode == MEMBUS_THROTTLED || mode == MEMBUS_HOST_THROTTLED)
+		report_kv(ctx->report, "budget", "C = %lld%% of T = %lld ms (co-runner: %lld%% of %lld ms)", (long long)cfg->u_pct,
 			  (long long)cfg->period_ms, (long long)cfg->u_pct, (long long)cfg->guest_period_ms);
 	else
 		report_kv(ctx->report, "budget", "C = %lld%% of T = %lld ms", (long long)cfg->u_pct, (long long)cfg->period_ms);
-	if (mode == MEMBUS_THROTTLED) {
-		report_int(ctx->report, "guest_throttled_ms", (int64_t)atomic_load(&mb.throttled_ms), "ms");
-		report_int(ctx->report, "guest_background_ms", (int64_t)mb.background_ms, "ms");
+	if (mode == MEMBUS_THROTTLED || mode == MEMBUS_HOST_THROTTLED) {
+		report_int(ctx->report, "corunner_throttled_ms", (int64_t)atomic_load(&mb.throttled_ms), "ms");
+		report_int(ctx->report, "corunner_background_ms", (int64_t)mb.background_ms, "ms");
 		report_int(ctx->report, "controller_ticks", (int64_t)mb.ticks, "");   /* of 1 ms */
 		report_kv(ctx->report, "throttle_signal", "RT column slower than %lld%% over its alone speed",
 			  (long long)cfg->throttle_slack_pct);
@@ -295,6 +386,16 @@ static int membus_measure(struct mech_ctx *ctx, struct samples *s, enum membus_m
 int exp_membus_alone_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	return membus_measure(ctx, s, MEMBUS_ALONE);
+}
+
+int exp_membus_host_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	return membus_measure(ctx, s, MEMBUS_HOST);
+}
+
+int exp_membus_host_throttled_measure(struct mech_ctx *ctx, struct samples *s)
+{
+	return membus_measure(ctx, s, MEMBUS_HOST_THROTTLED);
 }
 
 int exp_membus_guest_measure(struct mech_ctx *ctx, struct samples *s)

@@ -23,7 +23,25 @@ enum vlib_program {
 	VLIB_PROG_SERVER = 0,   /* the vLib server loop */
 	VLIB_PROG_STAMPS = 1,   /* arg[0] timestamped exits, then stop (experiment 1) */
 	VLIB_PROG_FAULT = 2,    /* arg[0] = enum vlib_fault: misbehave on purpose */
+	VLIB_PROG_TRIP = 3,     /* KVM_HC_STAMP hypercalls forever, as arg[0] (VLIB_TRIP_*) says (exit ladder) */
+	VLIB_PROG_LIDAR = 4,    /* the lidar task: one period per VLIB_HC_LIDAR hypercall (exp_lidar.c) */
 };
+
+/* boot_info.arg[0] of VLIB_PROG_TRIP: how each hypercall is made */
+#define VLIB_TRIP_USER   1u   /* from CPL 3 (the MMIO window: CPL 3 never uses OUT here) */
+#define VLIB_TRIP_MMIO   2u   /* the MMIO window also at CPL 0 (without: OUT at CPL 0) */
+#define VLIB_TRIP_STAMPS 4u   /* guest TSC stamps and mailbox stores around each (rt_stamped_hypercall) */
+
+/*
+ * VLIB_PROG_LIDAR: the guest times each period itself. Each VLIB_HC_LIDAR
+ * exit returns when the host has written the next scan at VLIB_LIDAR_IN_GPA
+ * (the device's data arriving); the guest decodes it, scans, dumps into its
+ * 4 MiB buffer at VLIB_LIDAR_DUMP_GPA, and leaves its TSC before and after in
+ * mailbox arg[0], arg[1] and its decision in arg[2] for the next exit.
+ */
+#define VLIB_HC_LIDAR (KVM_HC_USER_BASE + 2)
+#define VLIB_LIDAR_IN_GPA 0x800000ull
+#define VLIB_LIDAR_DUMP_GPA 0x1000000ull
 
 enum vlib_fault { VLIB_FAULT_UD, VLIB_FAULT_PF, VLIB_FAULT_DE, VLIB_FAULT_TRIPLE, VLIB_FAULT_HANG };
 
@@ -34,6 +52,7 @@ enum vlib_op {
 	VLIB_OP_NEVER_ANSWER = 2, /* spin forever: the client's timeout must fire */
 	VLIB_OP_SPIN_STAMP = 3,   /* store the guest TSC into guest_now until `stop` */
 	VLIB_OP_MJUMP = 4,        /* m_jump over arg bytes of guest RAM until `stop` */
+	VLIB_OP_CORUNNER = 5,     /* the Darknet stand-in (corunner_core.h) over arg bytes until `stop`; progress = rounds */
 };
 
 #define VLIB_HDR_BYTES 4096u

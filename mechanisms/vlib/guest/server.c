@@ -4,6 +4,8 @@
  * use. vLib_listen blocks the whole guest in a hypercall until the master
  * hands it a request; the next vLib_listen signals completion.
  */
+#include "corunner_core.h"
+#include "lidar_core.h"
 #include "mjump_core.h"
 #include "rt.h"
 #include "vlib_abi.h"
@@ -51,6 +53,19 @@ static void mjump(volatile struct vlib_chan_hdr *ch)
 	}
 }
 
+static struct corunner_mats corunner_mats;
+
+static void corunner(volatile struct vlib_chan_hdr *ch)
+{
+	volatile uint64_t *buf = (volatile uint64_t *)(uintptr_t)KVM_FREE_RAM_GPA;
+	uint64_t pos = 0, rounds = 0;
+	corunner_init(&corunner_mats);
+	while (!ch->stop) {
+		corunner_round(&corunner_mats, buf, ch->arg, &pos);
+		ch->progress = ++rounds;
+	}
+}
+
 static void serve(volatile struct vlib_chan_hdr *ch)
 {
 	ch->served_index = served++;
@@ -67,6 +82,9 @@ static void serve(volatile struct vlib_chan_hdr *ch)
 		break;
 	case VLIB_OP_MJUMP:
 		mjump(ch);
+		break;
+	case VLIB_OP_CORUNNER:
+		corunner(ch);
 		break;
 	default:
 		break;
@@ -116,6 +134,43 @@ static void stamps_main(const struct kvm_boot_info *boot)
 	rt_stop(0);
 }
 
+/*
+ * The exit ladder (exp_trip.c): the same STAMP hypercall forever, made the
+ * way arg[0] says, so that each step adds one thing the substrate does.
+ */
+static void trip_main(const struct kvm_boot_info *boot)
+{
+	uint64_t how = boot->arg[0];
+	volatile uint32_t *window = (volatile uint32_t *)(uintptr_t)(KVM_HC_MMIO_GPA + 4ull * KVM_HC_STAMP);
+	for (;;) {
+		if (how & VLIB_TRIP_STAMPS)
+			rt_stamped_hypercall(KVM_HC_STAMP, 0);
+		else if (how & (VLIB_TRIP_MMIO | VLIB_TRIP_USER))
+			*window = 0;
+		else
+			rt_hypercall(KVM_HC_STAMP, 0);
+	}
+}
+
+/* The lidar task (lidar_core.h): one period per exit, timed with the guest's own TSC. */
+static void lidar_main(const struct kvm_boot_info *boot)
+{
+	(void)boot;
+	struct kvm_mailbox *mb = rt_mailbox();
+	const volatile uint8_t *scan = (const volatile uint8_t *)(uintptr_t)VLIB_LIDAR_IN_GPA;
+	volatile uint8_t *dump = (volatile uint8_t *)(uintptr_t)VLIB_LIDAR_DUMP_GPA;
+	uint64_t offset = 0;
+	for (uint32_t period = 0;; period++) {
+		rt_hypercall(VLIB_HC_LIDAR, 0);   /* returns when the next scan has arrived */
+		uint64_t t0 = rt_tsc_start();
+		enum lidar_decision d = lidar_period(scan, dump, &offset, period);
+		uint64_t t1 = rt_tsc_end();
+		mb->arg[0] = t0;
+		mb->arg[1] = t1;
+		mb->arg[2] = (uint64_t)d;
+	}
+}
+
 void guest_main(const struct kvm_boot_info *boot)
 {
 	switch (boot->program) {
@@ -126,6 +181,13 @@ void guest_main(const struct kvm_boot_info *boot)
 	case VLIB_PROG_FAULT:
 		misbehave(boot->arg[0]);
 		rt_stop(1);
+	case VLIB_PROG_TRIP:
+		if (boot->arg[0] & VLIB_TRIP_USER)
+			rt_enter_user(trip_main, boot);
+		trip_main(boot);
+		rt_stop(0);
+	case VLIB_PROG_LIDAR:
+		rt_enter_user(lidar_main, boot);
 	default:
 		rt_log_hex("unknown program", boot->program);
 		rt_stop(2);
