@@ -1,6 +1,19 @@
 #include "papers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *papers_placement(void)
+{
+	const char *p = getenv("GAPBENCH_PLACEMENT");
+	return p && p[0] ? p : "native";
+}
+
+bool papers_placement_emulated(const char *placement)
+{
+	return strstr(placement, "tcg") != NULL;
+}
 
 static double chosen_ns(enum ref_stat which, const struct summary *ns)
 {
@@ -26,7 +39,7 @@ void papers_fill_row(const struct refs *refs, uint64_t tsc_khz, const struct cas
 		return;
 	snprintf(row->ref_value, sizeof(row->ref_value), "%g", ref->value);
 	snprintf(row->ref_unit, sizeof(row->ref_unit), "%s", ref->unit);
-	if (!stats)
+	if (!stats || papers_placement_emulated(row->placement))
 		return;
 	double ns = chosen_ns(cs->set.ref_stat, &stats->ns);
 	double cycles = ns * (double)tsc_khz / 1e6;
