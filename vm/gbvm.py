@@ -429,7 +429,7 @@ def run(script, bins=(), files=(), trees=(), modules=(), out_dir=None, accel="au
     if accel == "kvm":
         cpu = ["-accel", "kvm", "-cpu", "host"]
     else:
-        cpu = ["-accel", "tcg", "-cpu", "max"]
+        cpu = ["-accel", "tcg" + os.environ.get("GBVM_TCG_OPTS", ""), "-cpu", "max"]
     cmd = [qemu, "-no-user-config", "-nodefaults", "-display", "none", "-no-reboot",
            "-m", str(mem_mib), "-smp", str(cpus), *cpu,
            "-kernel", kernel, "-initrd", path,

@@ -24,6 +24,9 @@ console.log and dmesg.txt. --vm-beside-host first runs the same suite here
 into DIR/host/ and then writes DIR/vm-vs-host.txt and DIR/plots/vm-vs-host.svg
 (plots/vm_ratio.py: per case the VM/native ratio).
 
+$GAPBENCH_VM_APPEND adds to the guest kernel's command line (the tests boot
+a guest that panics with it); $GAPBENCH_VM_CACHE is where gbvm keeps images.
+
 Exit status: the guest harness's (0 all ok or skipped, 1 some case failed);
 1 when the guest panicked, hung past --vm-timeout or logged a kernel WARN/BUG
 (the console tail or the lines are printed; no qemu outlives this process,
@@ -230,8 +233,10 @@ def guest_script(a, harness, suite, label, scale):
         f"export GAPBENCH_PLACEMENT={shlex.quote(label)}",
         f"export GAPBENCH_VM_SAMPLE_SCALE={scale:g}" if scale != 1 else "unset GAPBENCH_VM_SAMPLE_SCALE",
         "cd /tmp",
-        " ".join(shlex.quote(x) for x in args),
-        "rc=$?",
+        # through a pipe: a harness that writes straight to the emulated serial console stalls in
+        # its writes while the guest's real-time cases hold the CPUs
+        "{ " + " ".join(shlex.quote(x) for x in args) + " 2>&1; echo $? > /tmp/harness.rc; } | cat",
+        "rc=$(cat /tmp/harness.rc)",
         "echo \"gbvm: guest harness exit status $rc\"",
         "exit $rc",
     ])
@@ -314,6 +319,7 @@ def main(argv):
     try:
         res = gbvm.run(guest_script(a, harness, suite, label, scale), bins=[harness], files=files, trees=trees,
                        out_dir=vmdir, accel=accel, cpus=a.vm_cpus, mem_mib=a.vm_mem, timeout_s=timeout,
+                       append=os.environ.get("GAPBENCH_VM_APPEND", ""),
                        image_hook=hook, on_line=lambda l: sys.stderr.write(f"vm| {l}\n"))
     except gbvm.VmError as e:
         if e.console:
