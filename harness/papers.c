@@ -39,13 +39,17 @@ void papers_fill_row(const struct refs *refs, uint64_t tsc_khz, const struct cas
 		return;
 	snprintf(row->ref_value, sizeof(row->ref_value), "%g", ref->value);
 	snprintf(row->ref_unit, sizeof(row->ref_unit), "%s", ref->unit);
-	if (!stats || papers_placement_emulated(row->placement))
+	if (!stats)
 		return;
 	double ns = chosen_ns(cs->set.ref_stat, &stats->ns);
 	double cycles = ns * (double)tsc_khz / 1e6;
 	double here, ratio, ratio_time;
 	if (!refs_in_unit(ref, ns, cycles, &here) || !refs_compare(ref, ns, cycles, &ratio, &ratio_time))
 		return;
+	if (papers_placement_emulated(row->placement)) {
+		row->ref_not_compared = true;
+		return;
+	}
 	snprintf(row->ref_here, sizeof(row->ref_here), "%.6g", here);
 	snprintf(row->ref_ratio, sizeof(row->ref_ratio), "%.3f", ratio);
 	if (ratio_time > 0)

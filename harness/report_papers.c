@@ -44,11 +44,10 @@ static int papers_case_done(struct reporter *rep, const struct run_info *run, st
 	(void)run;
 	struct papers *p = rep->priv;
 	const struct summary_row *r = rec->row;
-	bool emulated = papers_placement_emulated(r->placement);
-	if (!r->reference[0] || (!r->ref_ratio[0] && !(emulated && r->ref_value[0])) || p->n >= p->cap)
+	if (!r->reference[0] || (!r->ref_ratio[0] && !r->ref_not_compared) || p->n >= p->cap)
 		return 0;
 	struct papers_line *l = &p->lines[p->n++];
-	if (emulated) {
+	if (r->ref_not_compared) {
 		/* an emulated time is not a latency: the paper's number, and nothing of this run beside it */
 		l->emulated = p->emulated = true;
 		snprintf(l->case_name, sizeof(l->case_name), "%s", r->case_name);

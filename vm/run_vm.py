@@ -71,19 +71,22 @@ def parse(argv):
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split("\n\n", 2)[2])
     ap.add_argument("--harness", required=True, help=argparse.SUPPRESS)
-    ap.add_argument("suite")
-    ap.add_argument("-o", "--out")
-    ap.add_argument("--force", action="store_true")
+    ap.add_argument("suite", help="the suite file (harness check validates it here first)")
+    ap.add_argument("-o", "--out", metavar="DIR", help="results folder (default results/SUITE-vm-STAMP); "
+                    "refused when not empty, unless --force")
+    ap.add_argument("--force", action="store_true", help="first clear DIR of what a results folder holds")
     ap.add_argument("--resume", action="store_true", help="refused: a guest run starts afresh")
-    ap.add_argument("-f", "--filter")
-    ap.add_argument("-r", "--raw", action="store_true")
-    ap.add_argument("-j", "--junit")
-    ap.add_argument("--seed")
+    ap.add_argument("-f", "--filter", metavar="GLOB", help="only the cases matching GLOB (in the guest "
+                    "and in the host run)")
+    ap.add_argument("-r", "--raw", action="store_true", help="also DIR/raw/CASE.csv")
+    ap.add_argument("-j", "--junit", metavar="FILE", help="the guest run's JUnit XML, written here")
+    ap.add_argument("--seed", metavar="N", help="the order seed of cases with repeat > 1")
     ap.add_argument("--no-lock", action="store_true", help="for the host run of --vm-beside-host")
     ap.add_argument("--vm", action="store_true", help="run the suite in a guest (required)")
-    ap.add_argument("--vm-cpus", type=int, default=2, metavar="N")
-    ap.add_argument("--vm-mem", type=int, default=2048, metavar="MIB")
-    ap.add_argument("--vm-accel", choices=("auto", "kvm", "tcg"), default="auto")
+    ap.add_argument("--vm-cpus", type=int, default=2, metavar="N", help="guest CPUs (default 2)")
+    ap.add_argument("--vm-mem", type=int, default=2048, metavar="MIB", help="guest memory (default 2048)")
+    ap.add_argument("--vm-accel", choices=("auto", "kvm", "tcg"), default="auto",
+                    help="kvm needs /dev/kvm and vmx/svm; auto (default) picks it where it works, else tcg")
     ap.add_argument("--vm-timeout", type=int, metavar="S",
                     help=f"the guest's limit (default {BOOT_SLACK_S} + the cases' timeouts)")
     ap.add_argument("--vm-sample-scale", type=float, metavar="F",
@@ -146,8 +149,8 @@ def needs_compiler(cases):
 
 
 def add_toolchain(img):
-    """gcc (driver, cc1, collect2), binutils, make, the C runtime and the headers a C program of the
-    standard library includes: what `make CC=gcc` of loadgen/compile's project needs."""
+    """gcc (driver, cc1, collect2), binutils, the C runtime, the C library's headers and gcc's:
+    what `make CC=gcc` of loadgen/compile's project needs (make is one of TOOLS)."""
     gcc = shutil.which("gcc")
     if not gcc:
         return "gcc is not installed here: compile cases will skip in the guest"
@@ -166,12 +169,15 @@ def add_toolchain(img):
     for lib in ("/lib/x86_64-linux-gnu/libgcc_s.so.1", "/usr/lib/x86_64-linux-gnu/libc_nonshared.a"):
         if os.path.exists(lib):
             img.add_file(lib, lib)
-    probe = "".join(f"#include <{h}>\n" for h in ("stddef.h", "stdint.h", "stdio.h", "stdlib.h", "string.h",
-                                                  "errno.h", "stdarg.h", "unistd.h", "limits.h"))
-    deps = subprocess.run([gcc, "-M", "-x", "c", "-"], input=probe, capture_output=True, text=True).stdout
-    for tok in deps.replace("\\\n", " ").split():
-        if tok.startswith("/") and tok.endswith(".h") and os.path.exists(tok):
-            img.add_file(tok, os.path.normpath(tok))
+    # the C library's headers (the optimizer includes more of bits/ than -M without -O shows) and gcc's own
+    for d in ("/usr/include/x86_64-linux-gnu", "/usr/include/linux", "/usr/include/asm-generic",
+              subprocess.run([gcc, "-print-file-name=include"], capture_output=True, text=True).stdout.strip()):
+        if os.path.isdir(d):
+            img.add_tree(d, os.path.normpath(d))
+    for name in os.listdir("/usr/include"):
+        p = os.path.join("/usr/include", name)
+        if name.endswith(".h") and os.path.isfile(p):
+            img.add_file(p, p)
     return None
 
 
@@ -351,4 +357,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:   # gbvm.run killed its qemu on the way out
+        sys.stderr.write(f"{PROG}: interrupted; the guest was stopped\n")
+        sys.exit(130)
