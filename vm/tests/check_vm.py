@@ -105,8 +105,7 @@ def kill_leaves_no_qemu(cmd, what, env=None):
 
 
 def rig():
-    tmp = tempfile.mkdtemp(prefix="gbvm-test-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="gbvm-test-") as tmp:
         # the script's status comes back, and /out with it, byte for byte (binary, a sub-folder)
         out = os.path.join(tmp, "out")
         script = ("mkdir -p sub/deeper; i=0; while [ $i -lt 256 ]; do printf \"\\\\$(printf %o $i)\"; "
@@ -160,13 +159,10 @@ def rig():
         # SIGKILL of the process that started qemu: PDEATHSIG takes qemu with it
         kill_leaves_no_qemu([sys.executable, os.path.join(ROOT, "vm", "gbvm.py"), "exec", "--script",
                              "sleep 600", "--timeout", "600"], "gbvm.py exec")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def quick(harness, suite):
-    tmp = tempfile.mkdtemp(prefix="gbvm-quick-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="gbvm-quick-") as tmp:
         out = os.path.join(tmp, "r")
         t0 = time.monotonic()
         p = subprocess.run([harness, "run", suite, "--vm", "--out", out], capture_output=True, text=True,
@@ -233,13 +229,10 @@ def quick(harness, suite):
             check("tcg: emulated, not a latency" in cmp.stdout, "compare's ratio table is not labelled tcg")
         print(f"harness run {os.path.basename(suite)} --vm: {len(rows)} rows, "
               f"{sum(r['status'] == 'ok' for r in rows)} ok, accel {accel}, {took:.0f} s")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def panic(harness, suite):
-    tmp = tempfile.mkdtemp(prefix="gbvm-panic-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="gbvm-panic-") as tmp:
         out = os.path.join(tmp, "r")
         env = dict(os.environ, GAPBENCH_VM_APPEND="rdinit=/gbvm-no-such-init")
         p = subprocess.run([harness, "run", suite, "--vm", "--out", out], capture_output=True, text=True,
@@ -251,16 +244,11 @@ def panic(harness, suite):
         check(not os.path.exists(os.path.join(out, "summary.csv")), "a summary.csv after a panic")
         check(not children_named(os.getpid(), "qemu-system"), "a qemu is left")
         print("a guest that panics at boot: exit 1 with the console tail")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def sigkill(harness, suite):
-    tmp = tempfile.mkdtemp(prefix="gbvm-kill-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="gbvm-kill-") as tmp:
         kill_leaves_no_qemu([harness, "run", suite, "--vm", "--out", os.path.join(tmp, "r")], "harness run --vm")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main(argv):
