@@ -14,9 +14,10 @@ int cmd_ab(int argc, char **argv);
 bool run_wants_vm(int argc, char **argv);
 int run_in_vm(int argc, char **argv);
 /*
- * In the guest of --vm under TCG: every case's samples and warm-up times
- * $GAPBENCH_VM_SAMPLE_SCALE (in (0, 1]; samples not below VM_SCALE_MIN_SAMPLES
- * unless the suite asked for fewer; duration_s cases keep their duration).
+ * In the guest of --vm under TCG: every case's samples, warm-up and duration_s
+ * times $GAPBENCH_VM_SAMPLE_SCALE (in (0, 1]; samples not below
+ * VM_SCALE_MIN_SAMPLES unless the suite asked for fewer; durations rounded,
+ * at least 1 s).
  * The runner says so in each row's placement. 0, or -1 after a line on stderr.
  */
 #define VM_SCALE_MIN_SAMPLES 200

@@ -75,6 +75,10 @@ int vm_scale_samples(struct suite *suite)
 		int64_t n = (int64_t)((double)set->samples * f);
 		set->samples = n > floor_n ? n : floor_n;
 		set->warmup = (int64_t)((double)set->warmup * f);
+		if (set->duration_s > 0) {   /* whole seconds, at least one */
+			int64_t d = (int64_t)((double)set->duration_s * f + 0.5);
+			set->duration_s = d > 1 ? d : 1;
+		}
 	}
 	return 0;
 }

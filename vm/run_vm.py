@@ -90,8 +90,8 @@ def parse(argv):
     ap.add_argument("--vm-timeout", type=int, metavar="S",
                     help=f"the guest's limit (default {BOOT_SLACK_S} + the cases' timeouts)")
     ap.add_argument("--vm-sample-scale", type=float, metavar="F",
-                    help="every case's samples and warm-up times F, in (0, 1] (default: 1 under kvm, "
-                    f"{TCG_SCALE} under tcg; duration_s cases keep their duration; rows say so)")
+                    help="every case's samples, warm-up and duration_s times F, in (0, 1] (default: 1 "
+                    f"under kvm, {TCG_SCALE} under tcg; at least 200 samples and 1 s; rows say so)")
     ap.add_argument("--vm-beside-host", action="store_true",
                     help="also run the suite here into DIR/host and write the VM/native ratios")
     a = ap.parse_args(argv)
@@ -297,8 +297,8 @@ def main(argv):
             die(f"the host run of {suite} failed (exit {host_rc})", host_rc)
 
     scale = a.vm_sample_scale if a.vm_sample_scale is not None else 1.0 if accel == "kvm" else TCG_SCALE
-    scaled_note = f"samples and warm-up x{scale:g}" if scale != 1 else "as the suite says (not scaled)"
-    label = f"in vm ({gbvm.accel_label(accel)}" + (f"; samples x{scale:g})" if scale != 1 else ")")
+    scaled_note = f"samples, warm-up and duration_s x{scale:g}" if scale != 1 else "as the suite says (not scaled)"
+    label = f"in vm ({gbvm.accel_label(accel)}" + (f"; samples and durations x{scale:g})" if scale != 1 else ")")
     notes = []
 
     def hook(img):
