@@ -317,7 +317,8 @@ def main(argv):
     timeout = a.vm_timeout or BOOT_SLACK_S + sum(int(c["settings"].get("timeout_s", "60"))
                                                  * max(1, int(c["settings"].get("repeat", "1")))
                                                  for c in cases)
-    sys.stderr.write(f"{PROG}: {len(cases)} case(s) of {name} in a guest ({label}; {a.vm_cpus} CPU(s), "
+    which = f"the cases matching {a.filter} among {len(cases)}" if a.filter else f"{len(cases)} case(s)"
+    sys.stderr.write(f"{PROG}: {which} of {name} in a guest ({label}; {a.vm_cpus} CPU(s), "
                      f"{a.vm_mem} MiB, limit {timeout} s) into {out}\n")
     started = time.monotonic()
     vmdir = os.path.join(out, "vm")
