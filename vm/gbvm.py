@@ -318,6 +318,11 @@ def pdeathsig_for(parent_pid):
     return preexec
 
 
+def set_pdeathsig():
+    """The first version's preexec_fn, kept for its callers: pdeathsig_for(the parent now)."""
+    pdeathsig_for(os.getppid())()
+
+
 def decode_out(stream_text, out_dir):
     m = re.search(BEGIN + r"\r?\n(.*?)" + END, stream_text, re.S)
     if not m:
