@@ -178,9 +178,21 @@ def quick(harness, suite):
         want = "in vm (kvm" if accel == "kvm" else "in vm (tcg: emulated, not a latency"
         for r in rows:
             check(r["placement"].startswith(want), f"{r['case']}: placement {r['placement']!r}, want {want}...")
-        check(all(r["status"] == "ok" or r["status"].startswith("skip") for r in rows),
-              "rows neither ok nor skipped: " + "; ".join(f"{r['case']}: {r['status']}" for r in rows
-                                                          if r["status"] != "ok" and not r["status"].startswith("skip")))
+        # Under TCG on a busy shared host an emulated CPU can starve for seconds: a case that hands
+        # events between the guest's two CPUs may then time out, or the harness's TSC sync check
+        # finds a CPU that stopped answering. Those are the emulator's, said so in the row; any
+        # other failure is not. Cases on one CPU (null, syscall, signal-self) must be ok.
+        def tcg_starved(status):
+            return accel == "tcg" and (status == "timeout" or "stopped answering" in status)
+        bad = [f"{r['case']}: {r['status']}" for r in rows if r["status"] != "ok"
+               and not r["status"].startswith("skip") and not tcg_starved(r["status"])]
+        check(not bad, "rows neither ok, skipped nor starved under tcg: " + "; ".join(bad))
+        by_case = {r["case"]: r for r in rows}
+        for one_cpu in ("null", "syscall-getppid", "syscall-invalid", "signal-self"):
+            check(by_case.get(one_cpu, {}).get("status") == "ok", f"{one_cpu} (one CPU) is not ok in the guest")
+        starved = [r["case"] for r in rows if tcg_starved(r["status"])]
+        if starved:
+            print(f"note: starved under tcg on this host (timeout or CPU not answering): {', '.join(starved)}")
         with subprocess.Popen([harness, "check", suite], stdout=subprocess.PIPE, text=True) as c:
             n_cases = int(c.stdout.readline().split(",")[1].split()[0])
         check(len(rows) == n_cases, f"{len(rows)} rows for {n_cases} cases")
