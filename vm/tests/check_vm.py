@@ -4,7 +4,7 @@
 usage: check_vm.py rig
        check_vm.py quick HARNESS SUITE      harness run SUITE --vm: a complete, labelled folder
        check_vm.py panic HARNESS SUITE      a guest that panics: exit 1 with the console tail
-       check_vm.py sigkill HARNESS SUITE    SIGKILL of the harness during --vm leaves no qemu
+       check_vm.py sigkill HARNESS SUITE    SIGKILL (SIGTERM, SIGINT) of the harness during --vm leaves no qemu
 
 Exit 77 (skip) only when qemu or the guest kernel is missing. Under TCG
 (this machine) nothing here looks at a time: counts, labels, files, statuses.
@@ -82,8 +82,8 @@ def wait_for(cond, timeout_s, step=0.2):
     return cond()
 
 
-def kill_leaves_no_qemu(cmd, what, env=None):
-    """Start cmd, wait for its qemu child, SIGKILL cmd: the qemu must be gone within 10 s."""
+def kill_leaves_no_qemu(cmd, what, env=None, sig=signal.SIGKILL):
+    """Start cmd, wait for its qemu child, send cmd sig: the qemu must be gone within 10 s."""
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          env=env)
     try:
@@ -91,11 +91,12 @@ def kill_leaves_no_qemu(cmd, what, env=None):
         if not check(qemus, f"{what}: no qemu child appeared within 120 s"):
             return
         time.sleep(1)   # the guest is booting: the parent dies mid-run
-        os.kill(p.pid, signal.SIGKILL)
+        os.kill(p.pid, sig)
         p.wait()
+        name = signal.Signals(sig).name
         gone = wait_for(lambda: not any(alive(q) for q in qemus), 10)
-        check(gone, f"{what}: qemu {qemus} still runs 10 s after SIGKILL of its parent {p.pid}")
-        print(f"{what}: SIGKILL of {p.pid} took its qemu {qemus} with it: {'yes' if gone else 'NO'}")
+        check(gone, f"{what}: qemu {qemus} still runs 10 s after {name} of its parent {p.pid}")
+        print(f"{what}: {name} of {p.pid} took its qemu {qemus} with it: {'yes' if gone else 'NO'}")
     finally:
         if p.poll() is None:
             p.kill()
@@ -260,7 +261,9 @@ def panic(harness, suite):
 
 def sigkill(harness, suite):
     with tempfile.TemporaryDirectory(prefix="gbvm-kill-") as tmp:
-        kill_leaves_no_qemu([harness, "run", suite, "--vm", "--out", os.path.join(tmp, "r")], "harness run --vm")
+        for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
+            kill_leaves_no_qemu([harness, "run", suite, "--vm", "--out", os.path.join(tmp, sig.name)],
+                                "harness run --vm", sig=sig)
 
 
 def main(argv):
