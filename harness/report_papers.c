@@ -17,7 +17,6 @@ struct papers_line {
 	char ratio[32], ratio_time[32];
 	char reference[128];
 	char stand_in[128];   /* the case's stand_in key: printed under the line */
-	bool emulated;        /* ran under TCG: named, not compared */
 };
 
 struct papers {
@@ -47,27 +46,22 @@ static int papers_case_done(struct reporter *rep, const struct run_info *run, st
 	if (!r->reference[0] || (!r->ref_ratio[0] && !r->ref_not_compared) || p->n >= p->cap)
 		return 0;
 	struct papers_line *l = &p->lines[p->n++];
-	if (r->ref_not_compared) {
-		/* an emulated time is not a latency: the paper's number, and nothing of this run beside it */
-		l->emulated = p->emulated = true;
-		snprintf(l->case_name, sizeof(l->case_name), "%s", r->case_name);
-		snprintf(l->ref_stat, sizeof(l->ref_stat), "%s", r->ref_stat);
-		snprintf(l->here, sizeof(l->here), "tcg");
-		snprintf(l->paper, sizeof(l->paper), "%s %s", r->ref_value, r->ref_unit);
-		snprintf(l->ratio, sizeof(l->ratio), "not compared");
-		snprintf(l->ratio_time, sizeof(l->ratio_time), "-");
-		snprintf(l->reference, sizeof(l->reference), "%s", r->reference);
-		snprintf(l->stand_in, sizeof(l->stand_in), "%s", r->stand_in);
-		return 0;
-	}
 	snprintf(l->case_name, sizeof(l->case_name), "%s", r->case_name);
 	snprintf(l->ref_stat, sizeof(l->ref_stat), "%s", r->ref_stat);
-	snprintf(l->here, sizeof(l->here), "%s %s", r->ref_here, r->ref_unit);
 	snprintf(l->paper, sizeof(l->paper), "%s %s", r->ref_value, r->ref_unit);
-	snprintf(l->ratio, sizeof(l->ratio), "%s", r->ref_ratio);
-	snprintf(l->ratio_time, sizeof(l->ratio_time), "%s", r->ref_ratio_time[0] ? r->ref_ratio_time : "-");
 	snprintf(l->reference, sizeof(l->reference), "%s", r->reference);
 	snprintf(l->stand_in, sizeof(l->stand_in), "%s", r->stand_in);
+	if (r->ref_not_compared) {
+		/* an emulated time is not a latency: the paper's number, and nothing of this run beside it */
+		p->emulated = true;
+		snprintf(l->here, sizeof(l->here), "tcg");
+		snprintf(l->ratio, sizeof(l->ratio), "not compared");
+		snprintf(l->ratio_time, sizeof(l->ratio_time), "-");
+		return 0;
+	}
+	snprintf(l->here, sizeof(l->here), "%s %s", r->ref_here, r->ref_unit);
+	snprintf(l->ratio, sizeof(l->ratio), "%s", r->ref_ratio);
+	snprintf(l->ratio_time, sizeof(l->ratio_time), "%s", r->ref_ratio_time[0] ? r->ref_ratio_time : "-");
 	if (experiment_flags(rec->spec->mech, (unsigned)rec->spec->variant) & MECH_NEEDS_KVM)
 		p->kvm_rows = true;
 	return 0;
