@@ -37,6 +37,7 @@ import tempfile
 import time
 
 SKIP = 77
+CACHE_KEEP = 8   # initramfs images kept in the cache (with a compiler in them, ~90 MB each)
 GUEST_UNFINISHED = 3
 GUEST_KERNEL_FAULT = 4
 BEGIN = "GBVM-OUT-BEGIN"
@@ -423,9 +424,14 @@ def run(script, bins=(), files=(), trees=(), modules=(), out_dir=None, accel="au
     img.add_data("/gbvm/script.sh", script + "\n", 0o755)
     path = os.path.join(cache_dir(), f"initramfs-{kver}-{img.digest()}.cpio")
     if not os.path.exists(path):
-        for old in glob.glob(os.path.join(cache_dir(), "initramfs-*.cpio")):
-            if time.time() - os.path.getmtime(old) > 3600:
-                os.unlink(old)
+        # an image holds its script: keep the last hour's, and at most CACHE_KEEP of them
+        olds = sorted(glob.glob(os.path.join(cache_dir(), "initramfs-*.cpio")), key=os.path.getmtime)
+        for i, old in enumerate(olds):
+            if time.time() - os.path.getmtime(old) > 3600 or i < len(olds) - (CACHE_KEEP - 1):
+                try:
+                    os.unlink(old)
+                except OSError:   # another run's, removed meanwhile
+                    pass
         img.write(path)
     os.utime(path)
     work = tempfile.mkdtemp(prefix="gbvm-")
