@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "compare.h"
 #include "compare_reps.h"
 #include "infile.h"
@@ -25,7 +27,8 @@ struct run {
 	const char *dir;
 	struct case_row *rows;
 	size_t n;
-	int col_case, col_status;
+	int col_case, col_status, col_placement;
+	char placement[128];   /* the first row's placement ("native" where the column is missing) */
 };
 
 static int on_summary(void *arg, char *const *f, int n, long rec)
@@ -37,6 +40,8 @@ static int on_summary(void *arg, char *const *f, int n, long rec)
 				r->col_case = i;
 			if (strcmp(f[i], "status") == 0)
 				r->col_status = i;
+			if (strcmp(f[i], "placement") == 0)
+				r->col_placement = i;
 		}
 		return r->col_case < 0 || r->col_status < 0 ? 1 : 0;
 	}
@@ -48,6 +53,8 @@ static int on_summary(void *arg, char *const *f, int n, long rec)
 	r->rows = rows;
 	snprintf(rows[r->n].name, sizeof(rows[r->n].name), "%s", f[r->col_case]);
 	snprintf(rows[r->n].status, sizeof(rows[r->n].status), "%s", f[r->col_status]);
+	if (r->n == 0 && r->col_placement >= 0 && r->col_placement < n && f[r->col_placement][0])
+		snprintf(r->placement, sizeof(r->placement), "%s", f[r->col_placement]);
 	r->n++;
 	return 0;
 }
@@ -56,7 +63,8 @@ static int load_run(struct run *r, const char *dir)
 {
 	memset(r, 0, sizeof(*r));
 	r->dir = dir;
-	r->col_case = r->col_status = -1;
+	r->col_case = r->col_status = r->col_placement = -1;
+	snprintf(r->placement, sizeof(r->placement), "native");
 	char path[4096], err[512];
 	snprintf(path, sizeof(path), "%s/summary.csv", dir);
 	struct stat st;
@@ -215,6 +223,26 @@ static const struct case_row *find(const struct run *r, const char *name)
 	return NULL;
 }
 
+/*
+ * Runs of different placements (native and in a VM): no verdicts, the
+ * VM/native ratio per case, as a table and a plot (plots/vm_ratio.py, exec'd).
+ */
+static int compare_placements(const struct run *base, const struct run *next)
+{
+	bool swap = strcmp(next->placement, "native") == 0;
+	const char *native = swap ? next->dir : base->dir, *vm = swap ? base->dir : next->dir;
+	char script[4096], svg[4096];
+	snprintf(script, sizeof(script), "%s/plots/vm_ratio.py", GAPBENCH_SOURCE_ROOT);
+	snprintf(svg, sizeof(svg), "%s/plots/vm-ratio.svg", vm);
+	printf("placements differ (%s: %s, %s: %s): per case the ratio, no verdicts\n", base->dir, base->placement,
+	       next->dir, next->placement);
+	fflush(NULL);
+	char *args[] = { "python3", script, (char *)native, (char *)vm, "--svg", svg, NULL };
+	execvp("python3", args);
+	fprintf(stderr, "harness compare: cannot run python3 %s: %s\n", script, strerror(errno));
+	return 2;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -245,6 +273,12 @@ static void usage(FILE *f)
 		"  --quantiles LIST  which of 50,90,99 to test (default 50,90)\n"
 		"  --exclude GLOBS   leave out the cases matching any of these comma-separated globs\n"
 		"  --strict          unknown cases fail the comparison too\n"
+		"\n"
+		"Runs of different placements (the summary.csv column placement: native, in vm\n"
+		"(kvm), in vm (tcg: ...), as harness run --vm writes it) get no verdicts: per case\n"
+		"the VM/native ratio of p50, p99 and max, as a table and a plot (VM_DIR/plots/\n"
+		"vm-ratio.svg; plots/vm_ratio.py). Under tcg the ratios are labelled emulated,\n"
+		"not a latency, and set beside no paper. Exit status 0, 2 for bad input.\n"
 		"\n"
 		"Exit status: 0 nothing slower or broken, 1 some case slower, or ok before and\n"
 		"failed now (broken), or unknown with --strict; 2 bad input (a run with no cases).\n");
@@ -351,6 +385,12 @@ int cmd_compare(int argc, char **argv)
 		free(base.rows);
 		free(next.rows);
 		return 2;
+	}
+	if (strcmp(base.placement, next.placement) != 0) {
+		int prc = compare_placements(&base, &next);
+		free(base.rows);
+		free(next.rows);
+		return prc;
 	}
 	printf("%-44s %-8s %12s %12s %8s %8s %9s %6s\n", "case", "verdict", "p50 base", "p50 new", "p50", "p99",
 	       "min p", "KS D");

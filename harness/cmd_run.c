@@ -39,6 +39,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: harness run SUITE.toml [--out DIR] [--force | --resume] [--filter GLOB] [--raw]\n"
 		"                  [--junit FILE] [--no-lock]\n"
+		"       harness run SUITE.toml --vm [--vm-cpus N] [--vm-mem MIB] [--vm-accel auto|kvm|tcg]\n"
+		"                  [--vm-timeout S] [--vm-sample-scale F] [--vm-beside-host] [--out DIR]\n"
+		"                  [--force] [--filter GLOB]\n"
+		"                  [--raw] [--junit FILE] [--seed N]\n"
 		"\n"
 		"Runs every case of the suite, each in its own child process with its timeout.\n"
 		"Each finished case is on disk at once: its DIR/hist/CASE.csv, a row appended\n"
@@ -86,6 +90,31 @@ static void usage(FILE *f)
 		"                     with a line saying so. meta.json's run.measure_lock lists the\n"
 		"                     gapbench runs seen beside this one (pid, start)\n"
 		"  -h, --help         this text\n"
+		"\n"
+		"In a VM (vm/run_vm.py; --vm --help says more):\n"
+		"      --vm           boot Debian's cloud kernel under qemu with an initramfs of this\n"
+		"                     harness, its libraries, cyclictest, tar, bzip2 (gcc and make when a\n"
+		"                     case compiles), the suite and reference-data; run the suite in\n"
+		"                     the guest (each case its own child, as here) and bring summary.csv,\n"
+		"                     hist/, cases.jsonl and meta.json back into DIR. A column\n"
+		"                     `placement` ends every row: `in vm (kvm)`, or under qemu's\n"
+		"                     emulator `in vm (tcg: emulated, not a latency)`, whose times are\n"
+		"                     never set beside a paper's. meta.json adds accel, vm (guest kernel,\n"
+		"                     CPUs, memory) and host_platform; DIR/vm/ keeps the console and\n"
+		"                     dmesg. A guest that panics or hangs ends the run (exit 1) with\n"
+		"                     its console tail; no qemu outlives the harness, however it ends.\n"
+		"                     Not with --resume\n"
+		"      --vm-cpus N    guest CPUs (default 2)\n"
+		"      --vm-mem MIB   guest memory (default 2048)\n"
+		"      --vm-accel A   kvm (hardware virtualization: vmx/svm), tcg, or auto (default)\n"
+		"      --vm-timeout S the whole guest's limit (default: 120 + the cases' timeouts)\n"
+		"      --vm-sample-scale F  every case's samples, warm-up and duration_s times F in\n"
+		"                     (0, 1] (default 1 under kvm, 0.1 under tcg; at least 200 samples, 1 s):\n"
+		"                     the placement says `samples and durations xF`\n"
+		"      --vm-beside-host  first run the suite here into DIR/host/, then in the guest\n"
+		"                     into DIR, and write DIR/vm-vs-host.txt and DIR/plots/vm-vs-host.svg\n"
+		"                     (per case the VM/native ratio, as harness compare DIR/host DIR)\n"
+		"Every row of summary.csv names its placement: `native` without --vm.\n"
 		"\n"
 		"Exit status: 0 every case ok or skipped, 1 some case failed, timed out or\n"
 		"was killed, or some output could not be written, 2 bad input (suite, options,\n"
@@ -137,6 +166,7 @@ static void row_identity(struct summary_row *row, const struct case_spec *cs)
 	snprintf(row->variant, sizeof(row->variant), "%s", cs->mech->variants[cs->variant].name);
 	snprintf(row->load, sizeof(row->load), "%s", cs->load_desc);
 	snprintf(row->params, sizeof(row->params), "%s", cs->params);
+	snprintf(row->placement, sizeof(row->placement), "%s", papers_placement());
 }
 
 static void count(struct run_totals *t, enum case_status status)
@@ -492,6 +522,8 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	if (run_wants_vm(argc, argv))
+		return run_in_vm(argc, argv);
 	struct run_state st;
 	memset(&st, 0, sizeof(st));
 	const char *filter = NULL;
@@ -540,6 +572,10 @@ int cmd_run(int argc, char **argv)
 	const char *suite_path = argv[optind];
 	if (suite_load(suite_path, &st.suite, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (vm_scale_samples(&st.suite) != 0) {
+		suite_free(&st.suite);
 		return 2;
 	}
 	if (filter) {

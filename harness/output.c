@@ -112,7 +112,7 @@ static const char *const summary_columns[] = {
 	"min_cycles", "p50_cycles", "ref_value", "ref_unit", "ref_ratio",
 	"params", "warmup_discarded", "missed_periods", "overflow", "pmu", "elapsed_s",
 	"reference", "ref_stat", "ref_ratio_time", "ref_here", "stand_in",
-	"repeats", "rep_p50_median_ns", "rep_p50_lo_ns", "rep_p50_hi_ns",
+	"repeats", "rep_p50_median_ns", "rep_p50_lo_ns", "rep_p50_hi_ns", "placement",
 };
 
 int summary_column(const char *name)
@@ -168,7 +168,8 @@ void write_summary_row(FILE *f, const struct summary_row *r)
 	bool reps = h && r->repeats > 1;
 	u64_cell(f, reps, r->rep_p50_median); fputc(',', f);
 	u64_cell(f, reps, r->rep_p50_lo); fputc(',', f);
-	u64_cell(f, reps, r->rep_p50_hi); fputc('\n', f);
+	u64_cell(f, reps, r->rep_p50_hi); fputc(',', f);
+	csv_text(f, r->placement[0] ? r->placement : "native"); fputc('\n', f);
 }
 
 void write_summary_header(FILE *f)

@@ -32,6 +32,9 @@ struct summary_row {
 	/* repetitions: how many ran, the median of their p50s and its interval (repeat.h); empty when 1 */
 	unsigned repeats;
 	uint64_t rep_p50_median, rep_p50_lo, rep_p50_hi;
+	/* where the case ran: "native", "in vm (kvm)" or "in vm (tcg: emulated, not a latency)" */
+	char placement[128];
+	bool ref_not_compared;     /* a latency the paper gives, not set beside it: the placement is emulated */
 };
 
 /* Open PATH.tmp for writing; commit with atomic_commit (fsync + rename). */

@@ -1,6 +1,19 @@
 #include "papers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *papers_placement(void)
+{
+	const char *p = getenv("GAPBENCH_PLACEMENT");
+	return p && p[0] ? p : "native";
+}
+
+bool papers_placement_emulated(const char *placement)
+{
+	return strstr(placement, "tcg") != NULL;
+}
 
 static double chosen_ns(enum ref_stat which, const struct summary *ns)
 {
@@ -33,6 +46,10 @@ void papers_fill_row(const struct refs *refs, uint64_t tsc_khz, const struct cas
 	double here, ratio, ratio_time;
 	if (!refs_in_unit(ref, ns, cycles, &here) || !refs_compare(ref, ns, cycles, &ratio, &ratio_time))
 		return;
+	if (papers_placement_emulated(row->placement)) {
+		row->ref_not_compared = true;
+		return;
+	}
 	snprintf(row->ref_here, sizeof(row->ref_here), "%.6g", here);
 	snprintf(row->ref_ratio, sizeof(row->ref_ratio), "%.3f", ratio);
 	if (ratio_time > 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "papers.h"
 #include "registry.h"
 #include "reporter.h"
 
@@ -22,6 +23,7 @@ struct papers {
 	struct papers_line *lines;
 	size_t n, cap;
 	bool kvm_rows;   /* some line is a case that runs a KVM guest */
+	bool emulated;   /* some line ran under TCG (papers_placement_emulated) */
 };
 
 static int papers_run_start(struct reporter *rep, const struct run_info *run)
@@ -41,17 +43,25 @@ static int papers_case_done(struct reporter *rep, const struct run_info *run, st
 	(void)run;
 	struct papers *p = rep->priv;
 	const struct summary_row *r = rec->row;
-	if (!r->reference[0] || !r->ref_ratio[0] || p->n >= p->cap)
+	if (!r->reference[0] || (!r->ref_ratio[0] && !r->ref_not_compared) || p->n >= p->cap)
 		return 0;
 	struct papers_line *l = &p->lines[p->n++];
 	snprintf(l->case_name, sizeof(l->case_name), "%s", r->case_name);
 	snprintf(l->ref_stat, sizeof(l->ref_stat), "%s", r->ref_stat);
-	snprintf(l->here, sizeof(l->here), "%s %s", r->ref_here, r->ref_unit);
 	snprintf(l->paper, sizeof(l->paper), "%s %s", r->ref_value, r->ref_unit);
-	snprintf(l->ratio, sizeof(l->ratio), "%s", r->ref_ratio);
-	snprintf(l->ratio_time, sizeof(l->ratio_time), "%s", r->ref_ratio_time[0] ? r->ref_ratio_time : "-");
 	snprintf(l->reference, sizeof(l->reference), "%s", r->reference);
 	snprintf(l->stand_in, sizeof(l->stand_in), "%s", r->stand_in);
+	if (r->ref_not_compared) {
+		/* an emulated time is not a latency: the paper's number, and nothing of this run beside it */
+		p->emulated = true;
+		snprintf(l->here, sizeof(l->here), "tcg");
+		snprintf(l->ratio, sizeof(l->ratio), "not compared");
+		snprintf(l->ratio_time, sizeof(l->ratio_time), "-");
+		return 0;
+	}
+	snprintf(l->here, sizeof(l->here), "%s %s", r->ref_here, r->ref_unit);
+	snprintf(l->ratio, sizeof(l->ratio), "%s", r->ref_ratio);
+	snprintf(l->ratio_time, sizeof(l->ratio_time), "%s", r->ref_ratio_time[0] ? r->ref_ratio_time : "-");
 	if (experiment_flags(rec->spec->mech, (unsigned)rec->spec->variant) & MECH_NEEDS_KVM)
 		p->kvm_rows = true;
 	return 0;
@@ -72,6 +82,10 @@ static int papers_run_end(struct reporter *rep, const struct run_info *run, stru
 		if (l->stand_in[0])
 			fprintf(stderr, "    stand-in, not the paper's mechanism: %s\n", l->stand_in);
 	}
+	if (p->emulated)
+		console_printf("note: rows marked tcg ran in a VM under qemu's TCG (%s): every instruction is emulated, "
+			"so their times are not latencies and are not compared with the papers\n",
+			papers_placement());
 	json_t *nested = json_object_get(json_object_get(run->platform, "kvm"), "guests_are_nested");
 	if (p->kvm_rows && json_is_true(nested))
 		console_printf("note: the KVM rows above are nested virtualization: this machine is itself a VM, so "

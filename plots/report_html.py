@@ -121,6 +121,8 @@ def here_cell(c):
     """This machine's number beside the paper's: the harness's ref_here, in the paper's unit, as written."""
     if c["status"] != "ok":
         return c["status"]
+    if "tcg" in c.get("placement", ""):
+        return "not compared: tcg: emulated, not a latency"
     stat = c.get("ref_stat") or "mean"
     if c.get("ref_here"):
         return f"{c['ref_here']} {c['ref_unit']} ({stat})"

@@ -37,6 +37,7 @@ import tempfile
 import time
 
 SKIP = 77
+CACHE_KEEP = 8   # initramfs images kept in the cache (with a compiler in them, ~90 MB each)
 GUEST_UNFINISHED = 3
 GUEST_KERNEL_FAULT = 4
 BEGIN = "GBVM-OUT-BEGIN"
@@ -48,9 +49,12 @@ KERNEL_FAULT = re.compile(r"(WARNING: CPU|\bBUG[: ]|Oops|KASAN|general protectio
 
 
 class VmError(Exception):
-    def __init__(self, code, msg):
+    """code: SKIP, GUEST_UNFINISHED or GUEST_KERNEL_FAULT; console: the guest's whole console ("" if none)."""
+
+    def __init__(self, code, msg, console=""):
         super().__init__(msg)
         self.code = code
+        self.console = console
 
 
 def cache_dir():
@@ -300,12 +304,24 @@ def base_image(moddir, modules, kvm_in_guest):
     return img
 
 
+def pdeathsig_for(parent_pid):
+    """A preexec_fn: qemu dies with whoever started it, whatever kills that (SIGKILL included).
+
+    PR_SET_PDEATHSIG fires when the thread that forked dies; a parent that died
+    between fork and prctl is caught by comparing getppid with parent_pid.
+    """
+    def preexec():
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0 or os.getppid() != parent_pid:
+            os._exit(127)
+        os.setsid()
+    return preexec
+
+
 def set_pdeathsig():
-    """qemu dies with whoever started it, whatever kills that (SIGKILL included)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    PR_SET_PDEATHSIG = 1
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    os.setsid()
+    """The first version's preexec_fn, kept for its callers: pdeathsig_for(the parent now)."""
+    pdeathsig_for(os.getppid())()
 
 
 def decode_out(stream_text, out_dir):
@@ -333,13 +349,62 @@ def tail(text, lines=40):
     return "\n".join(text.splitlines()[-lines:])
 
 
+class ScriptLines:
+    """Feeds on_line each whole line the guest's script prints, as the console file grows."""
+
+    def __init__(self, path, on_line):
+        self.path, self.on_line = path, on_line
+        self.pos, self.buf, self.inside = 0, "", False
+
+    def poll(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.pos)
+                data = f.read()
+        except OSError:
+            return
+        self.pos += len(data)
+        self.buf += data.decode(errors="replace")
+        *lines, self.buf = self.buf.split("\n")
+        for line in lines:
+            line = line.rstrip("\r")
+            if line == "GBVM-SCRIPT-BEGIN":
+                self.inside = True
+            elif line == "GBVM-SCRIPT-END":
+                self.inside = False
+            elif self.inside:
+                self.on_line(line)
+
+
+def wait_qemu(proc, timeout_s, lines):
+    """proc's output and whether it timed out; lines (ScriptLines or None) polled meanwhile."""
+    if lines is None:
+        try:
+            return proc.communicate(timeout=timeout_s)[0], False
+        except subprocess.TimeoutExpired:
+            return None, True
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            out = proc.communicate(timeout=0.5)[0]
+            lines.poll()
+            return out, False
+        except subprocess.TimeoutExpired:
+            lines.poll()
+            if time.monotonic() >= deadline:
+                return None, True
+
+
 def run(script, bins=(), files=(), trees=(), modules=(), out_dir=None, accel="auto",
         cpus=1, mem_mib=1024, timeout_s=300, kvm_in_guest=False, append="", quiet=False,
-        image_hook=None):
+        image_hook=None, on_line=None):
     """Boot, run SCRIPT (sh) in the guest's /out, return dict(rc, console, dmesg, accel).
 
+    on_line, when given, is called with each line the script prints, while it runs.
     Raises VmError(SKIP) where qemu or the kernel is missing, VmError(3) when
-    the guest did not finish, VmError(4) on a guest kernel fault.
+    the guest did not finish, VmError(4) on a guest kernel fault. qemu never
+    outlives this call (killed on timeout, on an exception here, and by
+    PDEATHSIG when this process dies).
     """
     qemu = find_qemu()
     kernel, kver, moddir = find_kernel()
@@ -359,9 +424,14 @@ def run(script, bins=(), files=(), trees=(), modules=(), out_dir=None, accel="au
     img.add_data("/gbvm/script.sh", script + "\n", 0o755)
     path = os.path.join(cache_dir(), f"initramfs-{kver}-{img.digest()}.cpio")
     if not os.path.exists(path):
-        for old in glob.glob(os.path.join(cache_dir(), "initramfs-*.cpio")):
-            if time.time() - os.path.getmtime(old) > 3600:
-                os.unlink(old)
+        # an image holds its script: keep the last hour's, and at most CACHE_KEEP of them
+        olds = sorted(glob.glob(os.path.join(cache_dir(), "initramfs-*.cpio")), key=os.path.getmtime)
+        for i, old in enumerate(olds):
+            if time.time() - os.path.getmtime(old) > 3600 or i < len(olds) - (CACHE_KEEP - 1):
+                try:
+                    os.unlink(old)
+                except OSError:   # another run's, removed meanwhile
+                    pass
         img.write(path)
     os.utime(path)
     work = tempfile.mkdtemp(prefix="gbvm-")
@@ -370,7 +440,7 @@ def run(script, bins=(), files=(), trees=(), modules=(), out_dir=None, accel="au
     if accel == "kvm":
         cpu = ["-accel", "kvm", "-cpu", "host"]
     else:
-        cpu = ["-accel", "tcg", "-cpu", "max"]
+        cpu = ["-accel", "tcg" + os.environ.get("GBVM_TCG_OPTS", ""), "-cpu", "max"]
     cmd = [qemu, "-no-user-config", "-nodefaults", "-display", "none", "-no-reboot",
            "-m", str(mem_mib), "-smp", str(cpus), *cpu,
            "-kernel", kernel, "-initrd", path,
@@ -380,27 +450,27 @@ def run(script, bins=(), files=(), trees=(), modules=(), out_dir=None, accel="au
            "-monitor", "none"]
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, preexec_fn=set_pdeathsig)
+                            stderr=subprocess.STDOUT, preexec_fn=pdeathsig_for(os.getpid()))
+    qemu_out, timed_out = None, True
     try:
-        qemu_out, _ = proc.communicate(timeout=timeout_s)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        qemu_out, _ = proc.communicate()
-        timed_out = True
+        qemu_out, timed_out = wait_qemu(proc, timeout_s, ScriptLines(console, on_line) if on_line else None)
+    finally:
+        if proc.poll() is None:   # timed out, or an exception (KeyboardInterrupt) here
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
     elapsed = time.monotonic() - t0
     con = open(console, errors="replace").read() if os.path.exists(console) else ""
     stream = open(outstream, errors="replace").read() if os.path.exists(outstream) else ""
     shutil.rmtree(work, ignore_errors=True)
     if timed_out:
         raise VmError(GUEST_UNFINISHED, f"guest did not finish within {timeout_s} s "
-                      f"(accel {accel}); console tail:\n{tail(con)}")
+                      f"(accel {accel}); console tail:\n{tail(con)}", con)
     m = re.search(RC_MARK + r"(\d+)", con)
     if not m:
         raise VmError(GUEST_UNFINISHED, f"guest ended without finishing its script (panic or "
                       f"power-off; qemu status {proc.returncode}"
                       + (f", qemu said: {qemu_out.decode(errors='replace').strip()}" if qemu_out else "")
-                      + f"); console tail:\n{tail(con)}")
+                      + f"); console tail:\n{tail(con)}", con)
     rc = int(m.group(1))
     got = False
     dmesg = ""
@@ -420,10 +490,10 @@ def run(script, bins=(), files=(), trees=(), modules=(), out_dir=None, accel="au
                 f.write(con)
     if not got:
         raise VmError(GUEST_UNFINISHED, "guest finished but its /out did not come back; "
-                      f"console tail:\n{tail(con)}")
+                      f"console tail:\n{tail(con)}", con)
     faults = [l for l in dmesg.splitlines() if KERNEL_FAULT.search(l)]
     if faults:
-        raise VmError(GUEST_KERNEL_FAULT, "guest kernel log has faults:\n" + "\n".join(faults[:40]))
+        raise VmError(GUEST_KERNEL_FAULT, "guest kernel log has faults:\n" + "\n".join(faults[:40]), con)
     return {"rc": rc, "console": con, "dmesg": dmesg, "accel": accel,
             "accel_label": accel_label(accel), "kernel": kver, "elapsed_s": elapsed}
 

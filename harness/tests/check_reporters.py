@@ -154,8 +154,10 @@ def main():
         sys.stderr.write(p.stderr)
         check(p.returncode == 1, f"a run with failing cases exited {p.returncode}, expected 1")
         columns, rows = gb.read_summary(out)
-        tail = ["ref_here", "stand_in", "repeats", "rep_p50_median_ns", "rep_p50_lo_ns", "rep_p50_hi_ns"]
+        tail = ["ref_here", "stand_in", "repeats", "rep_p50_median_ns", "rep_p50_lo_ns", "rep_p50_hi_ns",
+                "placement"]
         check(columns[-len(tail):] == tail, f"the columns added at the end of summary.csv are not {tail}: {columns}")
+        check(all(r["placement"] == "native" for r in rows), "a run outside a VM has rows not placed `native`")
         check_junit(junit, rows, "reporters <&> \"'")
         check_papers_table(p.stderr, rows)
 
