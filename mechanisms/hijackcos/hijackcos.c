@@ -51,6 +51,7 @@
  * tun-response is a skip. The namespaces, the veth and the TUN device belong
  * to the case's processes and end with them on every exit path.
  */
+#include "aos_host.h"
 #include "hijackcos.h"
 
 static const struct opt_desc response_opts[] = {
@@ -75,6 +76,32 @@ static const struct variant_desc hjc_variants[] = {
 					  "device, the reply written back into it",
 	  .unit = SAMPLE_CYCLES, .opts = response_opts, .probe = hjc_response_probe, .setup = hjc_tun_setup,
 	  .measure = hjc_response_measure, .teardown = hjc_response_teardown },
+	/* The AOS (aos_*.c): a KVM guest on its own vCPU, components in separate address spaces. */
+	{ .name = "aos-invoke", .help = "Table I invocation (paper 0.24 us): A -> B null function and back, SYSCALL, "
+					"CR3 switch, SYSRET into B and back; the hardware parts and their share in the "
+					"same run (paper 69.85%)",
+	  .flags = MECH_NEEDS_KVM, .unit = SAMPLE_CYCLES, .setup = aos_invoke_setup,
+	  .measure = aos_invoke_measure, .teardown = aos_teardown },
+	{ .name = "aos-invoke-shared", .help = "Table I invocation without the page-table update (paper 0.23 us): "
+					       "B on A's tables, no CR3 write",
+	  .flags = MECH_NEEDS_KVM, .unit = SAMPLE_CYCLES, .setup = aos_invoke_setup,
+	  .measure = aos_invoke_shared_measure, .teardown = aos_teardown },
+	{ .name = "aos-hw-syscalls", .help = "Table I hardware part (paper 0.08 us): two null system-call round "
+					     "trips into the AOS kernel (SYSCALL/SYSRET)",
+	  .flags = MECH_NEEDS_KVM, .unit = SAMPLE_CYCLES, .setup = aos_invoke_setup,
+	  .measure = aos_hw_syscalls_measure, .teardown = aos_teardown },
+	{ .name = "aos-hw-cr3", .help = "Table I hardware part (paper 0.08 us): two CR3 writes (B's tables and "
+					"back), timed in the AOS kernel",
+	  .flags = MECH_NEEDS_KVM, .unit = SAMPLE_CYCLES, .setup = aos_invoke_setup,
+	  .measure = aos_hw_cr3_measure, .teardown = aos_teardown },
+	{ .name = "translator-to-aos", .help = "Table II translator process->cos (paper 0.73 us): shared ring + "
+					       "irqfd interrupt waking an AOS component, user level to user level",
+	  .flags = MECH_NEEDS_KVM, .unit = SAMPLE_CYCLES, .opts = aos_translator_opts, .setup = aos_to_aos_setup,
+	  .measure = aos_to_aos_measure, .teardown = aos_teardown },
+	{ .name = "translator-from-aos", .help = "Table II translator cos->process (paper 0.51 us): shared ring + "
+						 "ioeventfd doorbell waking a process blocked on an eventfd",
+	  .flags = MECH_NEEDS_KVM, .unit = SAMPLE_CYCLES, .opts = aos_translator_opts, .setup = aos_from_aos_setup,
+	  .measure = aos_from_aos_measure, .teardown = aos_teardown },
 	{ NULL, NULL },
 };
 
@@ -85,8 +112,8 @@ static const struct mechanism_ops hjc_ops = {
 	.help = "Hijack^COS (seed 002): I/O response time of Linux sockets and TUN with the paper's rdtsc spinner; "
 		"the AOS rows need a KVM guest (later)",
 	.variants = hjc_variants,
-	.cfg_size = sizeof(struct hjc_cfg),
-	.priv_size = sizeof(struct hjc_state),
+	.cfg_size = sizeof(struct hjc_cfg_all),
+	.priv_size = sizeof(union hjc_priv_all),
 	.unit = SAMPLE_CYCLES,
 };
 MECHANISM_REGISTER(hjc_ops)

@@ -1,0 +1,100 @@
+/*
+ * hijackcos on the AOS side: the AOS is a guest of the KVM substrate
+ * (guest/cos.c on mechanisms/kvm/guest/aos.h) on its own vCPU, driven by a
+ * host thread; Linux is the host. aos_vm.c boots it and runs that thread,
+ * aos_invoke.c holds Table I's experiments, aos_translator.c Table II's.
+ */
+#pragma once
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../kvm/kvm_boot.h"
+#include "../kvm/kvm_runloop.h"
+#include "aos_abi.h"
+#include "hijackcos.h"
+
+/* Seeds the host plants in the components' private pages (B returns seed + arg). */
+#define COS_SEED_A 0x5eeda00000000000ull
+#define COS_SEED_B 0x5eedb00000000000ull
+
+/* The mechanism's one config struct: the Linux side's, then the AOS experiments' options. */
+struct hjc_cfg_all {
+	struct hjc_cfg hjc;
+	int64_t msg_bytes;   /* translator: payload of each message */
+	int64_t gap_us;      /* translator: pause after each message, so the receiver blocks again */
+};
+
+/* Where the vCPU thread stands (aos_vm.c). */
+enum aos_vcpu_phase {
+	AOS_PHASE_BOOTING = 0,   /* running, no command asked for yet */
+	AOS_PHASE_AWAITING,      /* the guest asked for a command (COS_HC_CMD) */
+	AOS_PHASE_RUNNING,       /* a command was given */
+	AOS_PHASE_ENDED,         /* the guest ended (st says how) */
+};
+
+struct aos_state {
+	struct kvm_guest g;
+	bool booted;
+	uint32_t program;
+	struct kvm_dispatch d;
+	struct kvm_exit_state st;
+	_Atomic int stop;                /* a kvm_guest_status: ends the run loop */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool sync_init;
+	enum aos_vcpu_phase phase;       /* under mu */
+	uint64_t cmd[3];                 /* under mu: the next command (mailbox.ret) */
+	pthread_t thread;
+	bool thread_started;
+	int vcpu_cpu, vcpu_priority;
+	char thread_why[256];
+	int irq_efd, bell_efd;           /* -1 or 0 (zeroed priv) when unused: see have_* */
+	bool have_irq_efd, have_bell_efd;
+	struct cos_shared *sh;           /* in guest RAM */
+	struct aos_ring *to_aos, *from_aos;
+	uint64_t batch[2];               /* invocation: commands run, samples asked */
+};
+
+/* ctx->priv of every hijackcos experiment. */
+union hjc_priv_all {
+	struct hjc_state hjc;
+	struct aos_state aos;
+};
+
+/* aos_vm.c */
+/* Boot the AOS with `program` (not running yet); BENCH_OK or FAIL with ctx->why. */
+int aos_vm_boot(struct mech_ctx *ctx, struct aos_state *a, uint32_t program);
+/* Start its vCPU thread on cpu at priority. */
+int aos_vm_launch(struct mech_ctx *ctx, struct aos_state *a, int cpu, int priority);
+/* Translator programs: wait for cos_shared.ready (SKIP where the guest has no x2APIC). */
+int aos_vm_wait_ready(struct mech_ctx *ctx, struct aos_state *a);
+enum aos_vcpu_phase aos_vm_phase(struct aos_state *a);
+void aos_vm_describe_end(struct aos_state *a, char *buf, size_t len);
+/* COS_PROG_INVOKE: run one command of n samples; BENCH_OK or BENCH_FAIL (where it stopped in ctx->why). */
+int aos_vm_command(struct mech_ctx *ctx, struct aos_state *a, uint64_t cmd, uint64_t n, uint64_t expect_seed);
+/* Wait (up to the case's timeout) for the guest to end by itself; BENCH_OK when it stopped with code 0. */
+int aos_vm_wait_end(struct mech_ctx *ctx, struct aos_state *a);
+/* Stop the guest (if running), join the thread, destroy the VM. Safe twice, safe after a failed start. */
+void aos_vm_stop(struct aos_state *a);
+/* Guest TSC -> host TSC. */
+uint64_t aos_vm_host_tsc(const struct aos_state *a, uint64_t guest_tsc);
+/* ctx->timeout_ns from now, in CLOCK_MONOTONIC ns. */
+uint64_t aos_deadline_ns(const struct mech_ctx *ctx);
+uint64_t aos_now_ns(void);
+
+/* aos_invoke.c: Table I */
+int aos_invoke_setup(struct mech_ctx *ctx);
+int aos_invoke_measure(struct mech_ctx *ctx, struct samples *s);
+int aos_invoke_shared_measure(struct mech_ctx *ctx, struct samples *s);
+int aos_hw_syscalls_measure(struct mech_ctx *ctx, struct samples *s);
+int aos_hw_cr3_measure(struct mech_ctx *ctx, struct samples *s);
+void aos_teardown(struct mech_ctx *ctx);
+
+/* aos_translator.c: Table II */
+int aos_to_aos_setup(struct mech_ctx *ctx);
+int aos_to_aos_measure(struct mech_ctx *ctx, struct samples *s);
+int aos_from_aos_setup(struct mech_ctx *ctx);
+int aos_from_aos_measure(struct mech_ctx *ctx, struct samples *s);
+extern const struct opt_desc aos_translator_opts[];
