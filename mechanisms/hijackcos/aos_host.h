@@ -80,7 +80,9 @@ int aos_vm_wait_end(struct mech_ctx *ctx, struct aos_state *a);
 void aos_vm_stop(struct aos_state *a);
 /* Guest TSC -> host TSC. */
 uint64_t aos_vm_host_tsc(const struct aos_state *a, uint64_t guest_tsc);
-/* ctx->timeout_ns from now, in CLOCK_MONOTONIC ns. */
+/* The longest the host waits for the AOS at one step (a command, a message). */
+#define AOS_WAIT_MAX_NS 10000000000ull
+/* When a wait for the AOS gives up: half the case's timeout (at most AOS_WAIT_MAX_NS) from now, CLOCK_MONOTONIC ns. */
 uint64_t aos_deadline_ns(const struct mech_ctx *ctx);
 uint64_t aos_now_ns(void);
 

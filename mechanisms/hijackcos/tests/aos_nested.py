@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""hijackcos AOS experiments in a nested-KVM guest: correctness only.
+
+usage: aos_nested.py HARNESS
+
+Boots a gbvm guest with --kvm-in-guest (KVM inside qemu TCG's emulated SVM:
+the guest has /dev/kvm), runs aos.toml (beside this script) there, and
+checks from meta.json's typed facts:
+  - every case ok;
+  - aos-invoke: every invocation returned B's seed + arg, B counted exactly
+    the invocations in its own address space (its private page, which A's
+    tables do not map) and none in A's, A read its own seed; the hardware
+    share is in (0, 1);
+  - aos-invoke-shared: B ran on A's tables (counted in A's private page);
+  - the hardware parts: no failed system call or CR3 write;
+  - translator both ways, 16 and 2000 bytes: messages sent = received =
+    warm-up + samples + those whose receive stamp was not after the send
+    stamp (no sample; the vCPUs' TSCs under TCG need not agree), none out
+    of order, no damaged byte; from the AOS,
+    one doorbell per message.
+No timing is asserted: under TCG the numbers are emulated, not latencies.
+Exit 77 when gbvm cannot boot a guest here (no qemu or kernel).
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "plots"))
+import gbresults as gb  # noqa: E402
+
+failures = []
+
+
+def check(cond, msg):
+    print(("ok   " if cond else "FAIL ") + msg)
+    if not cond:
+        failures.append(msg)
+
+
+def main():
+    harness = os.path.abspath(sys.argv[1])
+    suite = os.path.join(HERE, "aos.toml")
+    with tempfile.TemporaryDirectory(prefix="hijackcos-aos-nested-") as out:
+        script = (f"cd /tmp; {harness} run {suite} --out /out/r > /out/run.log 2>&1; echo harness rc=$?")
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "vm", "gbvm.py"), "exec", "--kvm-in-guest",
+                            "--cpus", "2", "--bin", harness, "--tree", HERE, "--tree",
+                            os.path.join(ROOT, "reference-data"), "--script", script, "--out", out,
+                            "--timeout", "270"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        print(p.stdout[-3000:], p.stderr[-3000:])
+        if p.returncode == 77:
+            print("SKIP: gbvm cannot boot a guest here")
+            return 77
+        if os.path.exists(os.path.join(out, "run.log")):
+            print(open(os.path.join(out, "run.log")).read()[-4000:])
+        check(p.returncode == 0, f"gbvm exit status {p.returncode}")
+        res = os.path.join(out, "r")
+        if not os.path.exists(os.path.join(res, "meta.json")):
+            check(False, "the run in the guest left results")
+            return 1
+        rows = gb.rows_by_case(res)
+        meta = gb.read_meta(res)
+        check(len(rows) == 8, f"{len(rows)} cases (want 8)")
+        for name, r in rows.items():
+            check(r["status"] == "ok", f"{name}: status {r['status']}")
+        warmup = {"hijackcos-aos-invoke": 20, "hijackcos-aos-invoke-shared": 20}
+
+        def f(case, key):
+            return gb.fact(gb.meta_case(meta, case), key)
+
+        for case, own in (("hijackcos-aos-invoke", True), ("hijackcos-aos-invoke-shared", False)):
+            n = f(case, "invocations")
+            check(n is not None and n >= 300 + warmup[case], f"{case}: {n} invocations")
+            check(f(case, "wrong_returns") == 0, f"{case}: wrong returns {f(case, 'wrong_returns')}")
+            in_b, in_a = f(case, "b_calls_in_b_space"), f(case, "b_calls_in_a_space")
+            want = (n, 0) if own else (0, n)
+            check((in_b, in_a) == want, f"{case}: B's calls counted in B's space {in_b}, in A's {in_a} (want {want})")
+            check(f(case, "a_sees_own_seed") == 1, f"{case}: A reads its own private seed")
+        share = f("hijackcos-aos-invoke", "hw_share")
+        check(share is not None and 0 < share < 1, f"aos-invoke: hardware share {share} in (0, 1)")
+        for case in ("hijackcos-aos-hw-syscalls", "hijackcos-aos-hw-cr3"):
+            check(f(case, "failed") == 0 and f(case, "samples_taken") == 320,
+                  f"{case}: {f(case, 'samples_taken')} samples, {f(case, 'failed')} failed")
+        for case, n in (("hijackcos-translator-to-aos", 220), ("hijackcos-translator-from-aos", 220),
+                        ("translator-to-aos-2000B", 120), ("translator-from-aos-2000B", 120)):
+            sent, got, skew = f(case, "messages_sent"), f(case, "messages_received"), f(case, "stamp_not_after_send")
+            # A message whose receive stamp is not after its send stamp gives no sample (the vCPUs' TSCs
+            # under TCG need not agree): more are sent then; each one must still arrive.
+            check(sent is not None and sent == got and sent == n + skew,
+                  f"{case}: messages sent {sent} = received {got} = {n} samples + {skew} without a sample")
+            check(f(case, "seq_errors") == 0, f"{case}: out of order {f(case, 'seq_errors')}")
+            check(f(case, "payload_errors") == 0, f"{case}: damaged bytes {f(case, 'payload_errors')}")
+            if "from" in case:
+                check(f(case, "doorbells") == sent, f"{case}: doorbells {f(case, 'doorbells')} for {sent} messages")
+            else:
+                check(f(case, "receiver_wakeups") >= sent, f"{case}: receiver wake-ups {f(case, 'receiver_wakeups')}")
+        check(f("translator-to-aos-2000B", "msg_bytes") == 2000, "the 2000-byte cases moved 2000-byte messages")
+    if failures:
+        print(f"{len(failures)} check(s) failed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
