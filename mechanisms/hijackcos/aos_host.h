@@ -24,6 +24,7 @@ struct hjc_cfg_all {
 	struct hjc_cfg hjc;
 	int64_t msg_bytes;   /* translator: payload of each message */
 	int64_t gap_us;      /* translator: pause after each message, so the receiver blocks again */
+	bool tsc_check;      /* translator: placement_tsc_check before one-way deltas */
 };
 
 /* Where the vCPU thread stands (aos_vm.c). */
