@@ -27,13 +27,26 @@
  *   Table II Pipe 0.90 us              pipe-rpc thread-oneway (hijackcos.table2.pipe_oneway)
  *   Table III Linux socket 10.30 us    here: udp-response (hijackcos.table3.linux_udp)
  *   Table III Linux TUN 10.94 us       here: tun-response (hijackcos.table3.linux_tun)
- *   need the AOS (a KVM guest; later, on a machine with /dev/kvm):
- *     Table I   invocation 0.24, without the host page-table update 0.23, the
- *               hardware parts (2 system calls 0.08, 2 page-table switches
- *               0.08) and their share 69.85%; the kernel compile with and
- *               without the interposition (352.25 s vs 351.96 s)
- *     Table II  translator cos->process 0.51, process->cos 0.73
- *     Table III cosnet 9.69, translator 11.4
+ *   in the AOS, a KVM guest (aos_*.c, guest/cos.c; a skip without /dev/kvm):
+ *   Table I  invocation 0.24 us        aos-invoke (hijackcos.table1.invocation)
+ *                                      stand-in: a KVM guest kernel's components with own page
+ *                                      tables (x86-64 SYSCALL/SYSRET, CR3), for COMPOSITE beside Linux
+ *            without the host page-    aos-invoke-shared: B on A's tables, no CR3 write at all; not
+ *            table update 0.23 us      Hijack's 26-cycle host update (nothing here needs one): uncited
+ *            2 system calls 0.08 us    aos-hw-syscalls (hijackcos.table1.hw_2_syscalls): two
+ *                                      SYSCALL/SYSRET round trips, for sysenter/sysexit
+ *            2 page-table switches     aos-hw-cr3 (hijackcos.table1.hw_2_pgtbl_switches): two CR3
+ *            0.08 us                   writes in the guest kernel (no PCID: full TLB flushes)
+ *            hardware share 69.85%     aos-invoke's facts hw_share (medians) and hw_share_of_means,
+ *                                      from the same run, beside hw_share_paper
+ *   Table II translator process->cos   translator-to-aos (hijackcos.table2.translator_process_to_cos):
+ *            0.73 us                   a shared ring and an irqfd interrupt waking a KVM guest's
+ *                                      component, for /dev/translator into COMPOSITE
+ *            cos->process 0.51 us      translator-from-aos (hijackcos.table2.translator_cos_to_process):
+ *                                      a shared ring and an ioeventfd doorbell waking a process in
+ *                                      poll(), for COMPOSITE to /dev/translator
+ *   not built yet: Table III cosnet 9.69 and translator 11.4; the kernel compile
+ *   with and without the interposition (352.25 s vs 351.96 s)
  *
  * The experiments (each row names its own ops and options; samples in TSC
  * cycles of the measuring CPU; the paper reports mean (stddev) in us):
@@ -50,6 +63,9 @@
  * namespace can be made, udp-response uses loopback and says so ("network");
  * tun-response is a skip. The namespaces, the veth and the TUN device belong
  * to the case's processes and end with them on every exit path.
+ * The AOS experiments are described where they live: the AOS kernel in
+ * mechanisms/kvm/guest/aos.h, its components in guest/cos.c, the host side
+ * in aos_vm.c, Table I in aos_invoke.c, Table II in aos_translator.c.
  */
 #include "aos_host.h"
 #include "hijackcos.h"
@@ -110,7 +126,7 @@ static const struct mechanism_ops hjc_ops = {
 	.abi_version = MECHANISM_ABI_VERSION,
 	.flags = MECH_NEEDS_ROOT | MECH_NEEDS_2CPUS,
 	.help = "Hijack^COS (seed 002): I/O response time of Linux sockets and TUN with the paper's rdtsc spinner; "
-		"the AOS rows need a KVM guest (later)",
+		"the AOS (a KVM guest): component invocation and its hardware parts, the translator both ways",
 	.variants = hjc_variants,
 	.cfg_size = sizeof(struct hjc_cfg_all),
 	.priv_size = sizeof(union hjc_priv_all),
