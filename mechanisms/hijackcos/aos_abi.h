@@ -38,6 +38,8 @@ struct cos_private {
 #define COS_PROG_INVOKE 1      /* command server (COS_HC_CMD) for Table I */
 #define COS_PROG_TO_AOS 2      /* A receives translator messages (irqfd) */
 #define COS_PROG_FROM_AOS 3    /* A sends translator messages (ioeventfd doorbell) */
+#define COS_PROG_COSNET 4      /* A receives packets (irqfd), answers each with its reply (doorbell) */
+#define COS_PKT_NOT_OURS 2u    /* COS_PROG_COSNET reply slot flag: not a packet of the experiment */
 
 /* COS_PROG_INVOKE: A exits on COS_HC_CMD with mailbox.arg = results; the host puts the next command in mailbox.ret. */
 #define COS_HC_CMD (KVM_HC_USER_BASE + 0)
@@ -67,6 +69,6 @@ struct cos_shared {
 	uint64_t received;        /* messages the receiver took */
 	uint64_t seq_errors;      /* messages out of order */
 	uint64_t payload_errors;  /* bad bytes or checksums */
-	uint64_t wakeups;         /* to-aos: returns from AOS_SYS_WAIT_IRQ */
-	uint64_t pad1;
+	uint64_t wakeups;         /* to-aos, cosnet: returns from AOS_SYS_WAIT_IRQ */
+	uint64_t port;            /* cosnet: the UDP port of the experiment's packets */
 };

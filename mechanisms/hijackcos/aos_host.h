@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../kvm/kvm_boot.h"
 #include "../kvm/kvm_runloop.h"
@@ -56,13 +57,31 @@ struct aos_state {
 	struct cos_shared *sh;           /* in guest RAM */
 	struct aos_ring *to_aos, *from_aos;
 	uint64_t batch[2];               /* invocation: commands run, samples asked */
+	struct mech_ctx *ctx;            /* the case (set by aos_vm_boot), for waits inside path callbacks */
+	uint32_t net_seq;                /* cosnet: the AOS's reply to the latest packet: its seq, */
+	bool net_ours;                   /* and whether it was the experiment's packet */
 };
 
-/* ctx->priv of every hijackcos experiment. */
-union hjc_priv_all {
+/*
+ * ctx->priv of every hijackcos experiment: the Linux side's state first (the
+ * response paths take ctx->priv as a struct hjc_state), then the AOS's (the
+ * cosnet path uses both).
+ */
+struct hjc_priv_all {
 	struct hjc_state hjc;
 	struct aos_state aos;
 };
+
+static inline struct aos_state *aos_priv(struct mech_ctx *ctx)
+{
+	return &((struct hjc_priv_all *)ctx->priv)->aos;
+}
+
+/* From the Linux side's state of the same case (the first member of struct hjc_priv_all). */
+static inline struct aos_state *aos_of_hjc(struct hjc_state *st)
+{
+	return &((struct hjc_priv_all *)(void *)st)->aos;
+}
 
 /* aos_vm.c */
 /* Boot the AOS with `program` (not running yet); BENCH_OK or FAIL with ctx->why. */
@@ -77,6 +96,8 @@ void aos_vm_describe_end(struct aos_state *a, char *buf, size_t len);
 int aos_vm_command(struct mech_ctx *ctx, struct aos_state *a, uint64_t cmd, uint64_t n, uint64_t expect_seed);
 /* Wait (up to the case's timeout) for the guest to end by itself; BENCH_OK when it stopped with code 0. */
 int aos_vm_wait_end(struct mech_ctx *ctx, struct aos_state *a);
+/* Stop the guest (if running) and join its thread; the VM stays. */
+void aos_vm_stop_thread(struct aos_state *a);
 /* Stop the guest (if running), join the thread, destroy the VM. Safe twice, safe after a failed start. */
 void aos_vm_stop(struct aos_state *a);
 /* Guest TSC -> host TSC. */
@@ -101,3 +122,9 @@ int aos_to_aos_measure(struct mech_ctx *ctx, struct samples *s);
 int aos_from_aos_setup(struct mech_ctx *ctx);
 int aos_from_aos_measure(struct mech_ctx *ctx, struct samples *s);
 extern const struct opt_desc aos_translator_opts[];
+
+/* aos_cosnet.c: Table III, AOS via cosnet (a receiver path of response.c) */
+int aos_cosnet_open(struct mech_ctx *ctx, struct hjc_state *st);
+ssize_t aos_cosnet_wait(struct hjc_state *st, uint64_t *woke_tsc);
+int aos_cosnet_accept(struct hjc_state *st, size_t len, uint32_t *seq);
+void aos_cosnet_teardown(struct mech_ctx *ctx);

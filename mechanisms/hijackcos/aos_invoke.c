@@ -32,7 +32,7 @@
 
 int aos_invoke_setup(struct mech_ctx *ctx)
 {
-	struct aos_state *a = ctx->priv;
+	struct aos_state *a = aos_priv(ctx);
 	/* The AOS's vCPU runs on the measuring CPU at the case's priority: the whole path is in the guest. */
 	int rc = aos_vm_boot(ctx, a, COS_PROG_INVOKE);
 	if (rc == BENCH_OK)
@@ -130,7 +130,7 @@ static int hw_share(struct mech_ctx *ctx, struct aos_state *a, struct run_sum *i
 
 static int invoke_measure(struct mech_ctx *ctx, struct samples *s, bool own_space)
 {
-	struct aos_state *a = ctx->priv;
+	struct aos_state *a = aos_priv(ctx);
 	static const uint64_t keep_cap = 1u << 20;
 	uint64_t *keep = own_space ? calloc(3 * keep_cap, sizeof(uint64_t)) : NULL;
 	if (own_space && !keep)
@@ -194,7 +194,7 @@ int aos_invoke_shared_measure(struct mech_ctx *ctx, struct samples *s)
 
 static int part_measure(struct mech_ctx *ctx, struct samples *s, uint64_t cmd, const char *what)
 {
-	struct aos_state *a = ctx->priv;
+	struct aos_state *a = aos_priv(ctx);
 	struct run_sum r = { 0 };
 	int rc = run_batches(ctx, a, cmd, 0, s, 0, &r);
 	if (rc != BENCH_OK)
@@ -219,5 +219,5 @@ int aos_hw_cr3_measure(struct mech_ctx *ctx, struct samples *s)
 
 void aos_teardown(struct mech_ctx *ctx)
 {
-	aos_vm_stop(ctx->priv);
+	aos_vm_stop(aos_priv(ctx));
 }

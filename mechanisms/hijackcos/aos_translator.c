@@ -89,7 +89,7 @@ static int time_base(struct mech_ctx *ctx)
 
 int aos_to_aos_setup(struct mech_ctx *ctx)
 {
-	struct aos_state *a = ctx->priv;
+	struct aos_state *a = aos_priv(ctx);
 	int rc = time_base(ctx);
 	if (rc == BENCH_OK)
 		rc = aos_vm_boot(ctx, a, COS_PROG_TO_AOS);
@@ -152,7 +152,7 @@ static int send_to_aos(struct mech_ctx *ctx, struct aos_state *a, uint64_t seq, 
 
 int aos_to_aos_measure(struct mech_ctx *ctx, struct samples *s)
 {
-	struct aos_state *a = ctx->priv;
+	struct aos_state *a = aos_priv(ctx);
 	const struct hjc_cfg_all *cfg = ctx->cfg;
 	uint64_t gap = gap_cycles(ctx), seq = 0, not_after = 0;
 	int rc = BENCH_OK;
@@ -181,7 +181,7 @@ int aos_to_aos_measure(struct mech_ctx *ctx, struct samples *s)
 
 int aos_from_aos_setup(struct mech_ctx *ctx)
 {
-	struct aos_state *a = ctx->priv;
+	struct aos_state *a = aos_priv(ctx);
 	const struct hjc_cfg_all *cfg = ctx->cfg;
 	int rc = time_base(ctx);
 	if (rc == BENCH_OK)
@@ -202,7 +202,7 @@ int aos_from_aos_setup(struct mech_ctx *ctx)
 
 int aos_from_aos_measure(struct mech_ctx *ctx, struct samples *s)
 {
-	struct aos_state *a = ctx->priv;
+	struct aos_state *a = aos_priv(ctx);
 	uint64_t expect = 1, not_after = 0, doorbells = 0;
 	int rc = BENCH_OK;
 	while (rc == BENCH_OK && !samples_full(s)) {

@@ -101,6 +101,7 @@ int aos_vm_boot(struct mech_ctx *ctx, struct aos_state *a, uint32_t program)
 	pthread_condattr_destroy(&ca);
 	a->sync_init = true;
 	a->program = program;
+	a->ctx = ctx;
 	a->booted = true;
 	if (kvm_guest_boot(&a->g, COS_RAM_BYTES, cos_guest_image, cos_guest_image_bytes, &boot, why, sizeof(why)) != 0)
 		return mech_why(ctx, BENCH_FAIL, "AOS guest: %s", why);
@@ -243,7 +244,7 @@ int aos_vm_wait_end(struct mech_ctx *ctx, struct aos_state *a)
 	return BENCH_OK;
 }
 
-void aos_vm_stop(struct aos_state *a)
+void aos_vm_stop_thread(struct aos_state *a)
 {
 	if (a->thread_started) {
 		int expected = KVM_GUEST_RUNNING;
@@ -255,6 +256,11 @@ void aos_vm_stop(struct aos_state *a)
 		pthread_join(a->thread, NULL);
 		a->thread_started = false;
 	}
+}
+
+void aos_vm_stop(struct aos_state *a)
+{
+	aos_vm_stop_thread(a);
 	if (a->have_irq_efd)
 		close(a->irq_efd);
 	if (a->have_bell_efd)

@@ -13,9 +13,15 @@
  *   COS_PROG_FROM_AOS  after each acknowledgement and gap_cycles: stamp,
  *                      write a message into the AOS->process ring, ring the
  *                      doorbell (COS_HC_DOORBELL, an ioeventfd in the host)
+ *   COS_PROG_COSNET    block in AOS_SYS_WAIT_IRQ; on each wake-up stamp the
+ *                      TSC, take each packet the VMM's I/O thread put in the
+ *                      ring, turn it into its reply (packet.c, the same code
+ *                      as the Linux TUN path's), put that in the other ring
+ *                      with the stamp, ring the doorbell
  */
 #include "aos.h"
 #include "aos_abi.h"
+#include "packet.h"
 
 #define PRIV(va) ((volatile struct cos_private *)(uintptr_t)(va))
 
@@ -156,6 +162,39 @@ __attribute__((noreturn)) static void translator_sender(void)
 	}
 }
 
+__attribute__((noreturn)) static void cosnet_receiver(void)
+{
+	struct cos_shared *sh = shared();
+	struct aos_ring *in = (struct aos_ring *)(uintptr_t)COS_TO_AOS_RING_GPA;
+	struct aos_ring *out = (struct aos_ring *)(uintptr_t)COS_FROM_AOS_RING_GPA;
+	uint64_t seen = 0;
+	__atomic_store_n(&sh->ready, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		seen = aos_syscall(AOS_SYS_WAIT_IRQ, seen, 0);
+		uint64_t t = rt_tsc_start();
+		sh->wakeups++;
+		struct aos_ring_slot *s;
+		while ((s = aos_ring_peek(in)) != 0) {
+			if (s->flags & AOS_RING_STOP)
+				rt_stop(0);
+			struct aos_ring_slot *o = aos_ring_reserve(out);
+			if (!o)
+				rt_stop(5);   /* cannot be: one packet at a time */
+			uint32_t len = s->len <= AOS_RING_SLOT_DATA ? s->len : 0, seq = 0;
+			memcpy(o->data, s->data, len);
+			int ours = hjc_udp_reflect(o->data, len, (uint16_t)sh->port, &seq) == 0;
+			o->len = len;
+			o->seq = seq;
+			o->flags = ours ? 0 : COS_PKT_NOT_OURS;
+			o->tsc = t;
+			aos_ring_publish(out);
+			aos_ring_release(in);
+			sh->received++;
+			rt_hypercall(COS_HC_DOORBELL, seq);
+		}
+	}
+}
+
 static void a_main(const struct kvm_boot_info *boot)
 {
 	switch (boot->program) {
@@ -165,6 +204,8 @@ static void a_main(const struct kvm_boot_info *boot)
 		translator_receiver();
 	case COS_PROG_FROM_AOS:
 		translator_sender();
+	case COS_PROG_COSNET:
+		cosnet_receiver();
 	}
 	rt_stop(2);
 }
@@ -179,7 +220,7 @@ void guest_main(const struct kvm_boot_info *boot)
 	aos_component_set(COS_COMP_B, cr3_b, b_entry, AOS_PRIVATE_VA + AOS_PRIVATE_BYTES);
 	aos_component_set(COS_COMP_B_SHARED, cr3_a, b_entry,
 			  (uint64_t)(uintptr_t)b_shared_stack + sizeof(b_shared_stack));
-	if (boot->program == COS_PROG_TO_AOS && aos_irq_enable(COS_IRQ_VECTOR) != 0)
+	if ((boot->program == COS_PROG_TO_AOS || boot->program == COS_PROG_COSNET) && aos_irq_enable(COS_IRQ_VECTOR) != 0)
 		rt_stop(COS_STOP_NO_X2APIC);
 	aos_switch(COS_COMP_A);
 	rt_enter_user(a_main, boot);

@@ -1,0 +1,133 @@
+/*
+ * Table III, AOS via cosnet: the I/O response path into the AOS. The
+ * Linux side is response.c's (the sender over the veth, RPS onto the
+ * measuring CPU, the TUN device, the medium-priority spinner, the measuring
+ * loop); this file is the path's receiver. On the measuring CPU, at the
+ * case's priority, the VMM's I/O thread (the measuring thread) blocks in
+ * read() on the TUN device; the packet it reads goes into the ring shared
+ * with the AOS and an irqfd interrupt wakes the AOS's vCPU (same CPU, same
+ * priority) whose component A, blocked in AOS_SYS_WAIT_IRQ, stamps the TSC
+ * at user level: that stamp (converted to the host's time base with the
+ * vCPU's TSC offset, read back and checked) is the delivery time; sample =
+ * it - the spinner's last TSC, as on the Linux paths. A turns the packet
+ * into its reply (packet.c, compiled into the guest) and rings the doorbell
+ * (ioeventfd); the I/O thread writes the reply into the TUN device.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "aos_host.h"
+
+int aos_cosnet_open(struct mech_ctx *ctx, struct hjc_state *st)
+{
+	struct aos_state *a = aos_priv(ctx);
+	int rc = aos_vm_boot(ctx, a, COS_PROG_COSNET);
+	if (rc != BENCH_OK)
+		return rc;
+	/*
+	 * The time base: the offset KVM applies now (read back; KVM adjusts it
+	 * where it finds the host's TSC unstable, as under TCG). It cannot be
+	 * read while the vCPU runs (KVM_RUN holds the vCPU), so teardown reads
+	 * it again and reports any drift: samples of a run whose offset moved
+	 * are not on one time base.
+	 */
+	int64_t offset = 0;
+	if (kvm_vcpu_read_tsc_offset(&a->g.vcpu, &offset) != 0)
+		return mech_why(ctx, BENCH_FAIL, "the AOS vCPU's TSC offset: %s", a->g.vcpu.why);
+	report_int(ctx->report, "guest_tsc_offset_at_create", a->g.vcpu.tsc_offset, "cycles");
+	report_int(ctx->report, "guest_tsc_offset", offset, "cycles");
+	a->g.vcpu.tsc_offset = offset;
+	a->irq_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->irq_efd < 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
+	a->have_irq_efd = true;
+	a->bell_efd = eventfd(0, EFD_CLOEXEC);
+	if (a->bell_efd < 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
+	a->have_bell_efd = true;
+	if (kvm_vm_route_msi(&a->g.vm, COS_IRQ_GSI, a->g.vcpu.id, COS_IRQ_VECTOR) != 0 ||
+	    kvm_vm_irqfd(&a->g.vm, COS_IRQ_GSI, a->irq_efd, true) != 0)
+		return mech_why(ctx, BENCH_SKIP, "irqfd into the AOS: %s", a->g.vm.why);
+	if (kvm_vm_ioeventfd_mmio(&a->g.vm, KVM_HC_MMIO_GPA + 4ull * COS_HC_DOORBELL, 4, a->bell_efd, true) != 0)
+		return mech_why(ctx, BENCH_SKIP, "ioeventfd doorbell: %s", a->g.vm.why);
+	a->sh->port = (uint64_t)st->cfg.port;
+	/* The AOS on the measuring CPU beside Linux, as COMPOSITE on the paper's: its vCPU at the case's priority. */
+	rc = aos_vm_launch(ctx, a, ctx->cpu, ctx->priority);
+	if (rc == BENCH_OK)
+		rc = aos_vm_wait_ready(ctx, a);
+	if (rc == BENCH_OK)
+		report_kv(ctx->report, "receiver", "AOS component A (KVM guest on CPU %d) fed by the VMM's I/O thread "
+			  "from TUN device read(), irqfd in, ioeventfd doorbell back", ctx->cpu);
+	return rc;
+}
+
+ssize_t aos_cosnet_wait(struct hjc_state *st, uint64_t *woke_tsc)
+{
+	struct aos_state *a = aos_of_hjc(st);
+	ssize_t n = read(st->fd, st->buf, sizeof(st->buf));
+	if (n < 0)
+		return -1;
+	struct aos_ring_slot *in = aos_ring_reserve(a->to_aos);
+	if (!in) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	in->len = (uint32_t)((size_t)n <= AOS_RING_SLOT_DATA ? (size_t)n : 0);   /* too long: not ours */
+	in->flags = 0;
+	memcpy(in->data, st->buf, in->len);
+	aos_ring_publish(a->to_aos);
+	uint64_t one = 1;
+	if (write(a->irq_efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		return -1;
+	/* Blocked on the doorbell: the vCPU runs on this CPU meanwhile. */
+	uint64_t now = aos_now_ns(), deadline = aos_deadline_ns(a->ctx);
+	struct pollfd p = { .fd = a->bell_efd, .events = POLLIN };
+	int r;
+	while ((r = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1)) < 0 && errno == EINTR)
+		now = aos_now_ns();
+	if (r == 0)
+		errno = ETIMEDOUT;   /* the AOS did not answer: the case fails with the packet's number */
+	uint64_t count;
+	if (r <= 0 || read(a->bell_efd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+		return -1;
+	struct aos_ring_slot *out = aos_ring_peek(a->from_aos);
+	if (!out) {
+		errno = EPROTO;
+		return -1;
+	}
+	*woke_tsc = aos_vm_host_tsc(a, out->tsc);
+	a->net_seq = (uint32_t)out->seq;
+	a->net_ours = !(out->flags & COS_PKT_NOT_OURS);
+	size_t len = out->len <= sizeof(st->buf) ? out->len : 0;
+	memcpy(st->buf, out->data, len);
+	aos_ring_release(a->from_aos);
+	return (ssize_t)len;
+}
+
+int aos_cosnet_accept(struct hjc_state *st, size_t len, uint32_t *seq)
+{
+	struct aos_state *a = aos_of_hjc(st);
+	(void)len;
+	if (!a->net_ours)
+		return -1;
+	*seq = a->net_seq;   /* the AOS read it and made the reply */
+	return 0;
+}
+
+void aos_cosnet_teardown(struct mech_ctx *ctx)
+{
+	struct aos_state *a = aos_priv(ctx);
+	if (a->sh) {
+		report_int(ctx->report, "aos_packets", (int64_t)a->sh->received, "packets");
+		report_int(ctx->report, "aos_wakeups", (int64_t)a->sh->wakeups, "");
+	}
+	aos_vm_stop_thread(a);
+	int64_t offset = 0;
+	if (a->booted && a->g.vcpu.fd > 0 && kvm_vcpu_read_tsc_offset(&a->g.vcpu, &offset) == 0)
+		report_int(ctx->report, "guest_tsc_offset_drift", offset - a->g.vcpu.tsc_offset, "cycles");
+	aos_vm_stop(a);
+	hjc_response_teardown(ctx);
+}
