@@ -45,8 +45,11 @@
  *            cos->process 0.51 us      translator-from-aos (hijackcos.table2.translator_cos_to_process):
  *                                      a shared ring and an ioeventfd doorbell waking a process in
  *                                      poll(), for COMPOSITE to /dev/translator
- *   not built yet: Table III cosnet 9.69 and translator 11.4; the kernel compile
- *   with and without the interposition (352.25 s vs 351.96 s)
+ *   Table III cosnet 9.69 us            cosnet-response (hijackcos.table3.cosnet): a VMM I/O thread
+ *                                      moving TUN packets into a KVM guest's ring + irqfd, for cosnet;
+ *                                      a veth packet with RPS for the NIC interrupt (aos_cosnet.c)
+ *   not built yet: Table III translator 11.4; the kernel compile with and
+ *   without the interposition (352.25 s vs 351.96 s)
  *
  * The experiments (each row names its own ops and options; samples in TSC
  * cycles of the measuring CPU; the paper reports mean (stddev) in us):

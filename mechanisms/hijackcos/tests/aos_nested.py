@@ -18,10 +18,16 @@ checks from meta.json's typed facts:
     stamp (no sample; the vCPUs' TSCs under TCG need not agree), none out
     of order, no damaged byte; from the AOS,
     one doorbell per message.
+Then aos_net.toml in the same guest (with veth, tun and the host's `ip`):
+  - cosnet-response: every packet sent reached the case and the AOS component
+    (packets sent = received = the AOS's count), no sequence gap, and every
+    reply the AOS made went back (replies received + given up = sent); ok
+    wherever tun-response is ok (the same network prerequisites).
 No timing is asserted: under TCG the numbers are emulated, not latencies.
 Exit 77 when gbvm cannot boot a guest here (no qemu or kernel).
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,21 +46,51 @@ def check(cond, msg):
         failures.append(msg)
 
 
+def check_net(res):
+    if not os.path.exists(os.path.join(res, "meta.json")):
+        check(False, "the network run in the guest left results")
+        return
+    rows = gb.rows_by_case(res)
+    meta = gb.read_meta(res)
+    tun, cos = rows.get("hijackcos-tun-response", {}), rows.get("hijackcos-cosnet-response", {})
+    print(f"tun-response: {tun.get('status')}; cosnet-response: {cos.get('status')}")
+    if tun.get("status") != "ok":
+        check(cos.get("status", "").startswith("skip") or cos.get("status") == "ok",
+              f"cosnet-response without the TUN path's prerequisites: {cos.get('status')}")
+        return
+    check(cos.get("status") == "ok", f"cosnet-response: status {cos.get('status')}")
+    c = gb.meta_case(meta, "hijackcos-cosnet-response")
+    sent, got, aos = (gb.fact(c, k) for k in ("packets_sent", "packets_received", "aos_packets"))
+    check(sent is not None and sent > 0 and sent == got == aos,
+          f"cosnet: packets sent {sent} = received {got} = taken by the AOS {aos}")
+    check(gb.fact(c, "seq_gaps") == 0, f"cosnet: sequence gaps {gb.fact(c, 'seq_gaps')}")
+    replies, gave_up = gb.fact(c, "replies_received"), gb.fact(c, "reply_timeouts")
+    check(replies is not None and replies > 0 and replies + gave_up == sent,
+          f"cosnet: replies received {replies} + given up {gave_up} = sent {sent}")
+    check(gb.fact(c, "aos_wakeups", 0) >= aos, f"cosnet: AOS wake-ups {gb.fact(c, 'aos_wakeups')} >= packets")
+
+
 def main():
     harness = os.path.abspath(sys.argv[1])
     suite = os.path.join(HERE, "aos.toml")
+    net_suite = os.path.join(HERE, "aos_net.toml")
+    ip = shutil.which("ip")
+    extra = ["--bin", ip] if ip else []
+    path = f"export PATH={os.path.dirname(ip)}:$PATH; " if ip else ""
     with tempfile.TemporaryDirectory(prefix="hijackcos-aos-nested-") as out:
-        script = (f"cd /tmp; {harness} run {suite} --out /out/r > /out/run.log 2>&1; echo harness rc=$?")
+        script = (f"{path}cd /tmp; {harness} run {suite} --out /out/r > /out/run.log 2>&1; echo harness rc=$?; "
+                  f"{harness} run {net_suite} --out /out/n > /out/net.log 2>&1; echo harness rc=$?")
         p = subprocess.run([sys.executable, os.path.join(ROOT, "vm", "gbvm.py"), "exec", "--kvm-in-guest",
-                            "--cpus", "2", "--bin", harness, "--tree", HERE, "--tree",
-                            os.path.join(ROOT, "reference-data"), "--script", script, "--out", out,
-                            "--timeout", "270"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+                            "--cpus", "2", "--bin", harness, *extra, "--module", "veth", "--module", "tun",
+                            "--tree", HERE, "--script", script, "--out", out, "--timeout", "280"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
         print(p.stdout[-3000:], p.stderr[-3000:])
         if p.returncode == 77:
             print("SKIP: gbvm cannot boot a guest here")
             return 77
-        if os.path.exists(os.path.join(out, "run.log")):
-            print(open(os.path.join(out, "run.log")).read()[-4000:])
+        for log in ("run.log", "net.log"):
+            if os.path.exists(os.path.join(out, log)):
+                print(open(os.path.join(out, log)).read()[-4000:])
         check(p.returncode == 0, f"gbvm exit status {p.returncode}")
         res = os.path.join(out, "r")
         if not os.path.exists(os.path.join(res, "meta.json")):
@@ -97,6 +133,7 @@ def main():
             else:
                 check(f(case, "receiver_wakeups") >= sent, f"{case}: receiver wake-ups {f(case, 'receiver_wakeups')}")
         check(f("translator-to-aos-2000B", "msg_bytes") == 2000, "the 2000-byte cases moved 2000-byte messages")
+        check_net(os.path.join(out, "n"))
     if failures:
         print(f"{len(failures)} check(s) failed")
         return 1
