@@ -17,11 +17,20 @@
 #define COS_PRIV_B_GPA 0x1200000ull         /* B's */
 #define COS_SAMPLES_GPA 0x1400000ull        /* guest-measured samples, uint64_t each */
 #define COS_SAMPLES_MAX (0x400000ull / 8)
-#define COS_SHARED_GPA 0x1800000ull         /* struct cos_shared, then the two rings */
+/*
+ * struct cos_shared, then the two rings: in guest RAM at COS_SHARED_GPA, or
+ * (boot->arg[0] != 0) at that guest-physical address, a memory slot the host
+ * shares with another process (the Table III translator path's forwarder).
+ */
+#define COS_SHARED_GPA 0x1800000ull
+#define COS_SHARED_BYTES 0x100000ull
 #define COS_RING_SLOTS 64u
-#define COS_TO_AOS_RING_GPA (COS_SHARED_GPA + 0x1000ull)
-#define COS_FROM_AOS_RING_GPA (COS_TO_AOS_RING_GPA + 0x40000ull)
+#define COS_TO_AOS_RING_OFF 0x1000ull
+#define COS_FROM_AOS_RING_OFF (COS_TO_AOS_RING_OFF + 0x40000ull)
+#define COS_TO_AOS_RING_GPA (COS_SHARED_GPA + COS_TO_AOS_RING_OFF)
+#define COS_FROM_AOS_RING_GPA (COS_SHARED_GPA + COS_FROM_AOS_RING_OFF)
 _Static_assert(sizeof(struct aos_ring) + COS_RING_SLOTS * sizeof(struct aos_ring_slot) <= 0x40000, "ring room");
+_Static_assert(COS_FROM_AOS_RING_OFF + 0x40000ull <= COS_SHARED_BYTES, "shared room");
 
 /* Components of the AOS. */
 #define COS_COMP_A 0          /* the caller; the translator's endpoint */
@@ -71,4 +80,6 @@ struct cos_shared {
 	uint64_t payload_errors;  /* bad bytes or checksums */
 	uint64_t wakeups;         /* to-aos, cosnet: returns from AOS_SYS_WAIT_IRQ */
 	uint64_t port;            /* cosnet: the UDP port of the experiment's packets */
+	/* host only: the translator path's forwarder hands each AOS reply's facts to the measuring thread */
+	uint64_t fwd_seq, fwd_tsc, fwd_len, fwd_ours, fwd_errors;
 };

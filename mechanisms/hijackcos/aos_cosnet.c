@@ -1,5 +1,7 @@
 /*
- * Table III, AOS via cosnet: the I/O response path into the AOS. The
+ * Table III into the AOS: two receiver paths of response.c.
+ *
+ * AOS via cosnet: the I/O response path into the AOS. The
  * Linux side is response.c's (the sender over the veth, RPS onto the
  * measuring CPU, the TUN device, the medium-priority spinner, the measuring
  * loop); this file is the path's receiver. On the measuring CPU, at the
@@ -12,6 +14,16 @@
  * it - the spinner's last TSC, as on the Linux paths. A turns the packet
  * into its reply (packet.c, compiled into the guest) and rings the doorbell
  * (ioeventfd); the I/O thread writes the reply into the TUN device.
+ *
+ * AOS via the translator: the same AOS program, but the packet is read
+ * from the TUN device by a Linux process of its own (the forwarder, forked,
+ * on the measuring CPU at the case's priority), which writes it into the
+ * translator's ring (memory it shares with the VMM and the guest: a
+ * MAP_SHARED slot) and the irqfd, blocks on the doorbell, writes the AOS's
+ * reply into the TUN device and hands the AOS's stamp to the measuring
+ * thread (an eventfd). So a Linux process's wake-up and its system calls lie
+ * between the packet and the AOS, as /dev/translator's on the paper's
+ * machine; the AOS side and the sample are cosnet's.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,10 +33,10 @@
 
 #include "aos_host.h"
 
-int aos_cosnet_open(struct mech_ctx *ctx, struct hjc_state *st)
+static int net_open(struct mech_ctx *ctx, struct hjc_state *st, bool shared_slot)
 {
 	struct aos_state *a = aos_priv(ctx);
-	int rc = aos_vm_boot(ctx, a, COS_PROG_COSNET);
+	int rc = aos_vm_boot_at(ctx, a, COS_PROG_COSNET, shared_slot);
 	if (rc != BENCH_OK)
 		return rc;
 	/*
@@ -56,33 +68,33 @@ int aos_cosnet_open(struct mech_ctx *ctx, struct hjc_state *st)
 	a->sh->port = (uint64_t)st->cfg.port;
 	/* The AOS on the measuring CPU beside Linux, as COMPOSITE on the paper's: its vCPU at the case's priority. */
 	rc = aos_vm_launch(ctx, a, ctx->cpu, ctx->priority);
-	if (rc == BENCH_OK)
-		rc = aos_vm_wait_ready(ctx, a);
+	return rc == BENCH_OK ? aos_vm_wait_ready(ctx, a) : rc;
+}
+
+int aos_cosnet_open(struct mech_ctx *ctx, struct hjc_state *st)
+{
+	int rc = net_open(ctx, st, false);
 	if (rc == BENCH_OK)
 		report_kv(ctx->report, "receiver", "AOS component A (KVM guest on CPU %d) fed by the VMM's I/O thread "
 			  "from TUN device read(), irqfd in, ioeventfd doorbell back", ctx->cpu);
 	return rc;
 }
 
-ssize_t aos_cosnet_wait(struct hjc_state *st, uint64_t *woke_tsc)
+/* Packet -> the to-AOS ring -> irqfd; block on the doorbell (up to the AOS wait); the reply slot, or NULL (errno). */
+static struct aos_ring_slot *through_aos(struct aos_state *a, const uint8_t *pkt, size_t n)
 {
-	struct aos_state *a = aos_of_hjc(st);
-	ssize_t n = read(st->fd, st->buf, sizeof(st->buf));
-	if (n < 0)
-		return -1;
 	struct aos_ring_slot *in = aos_ring_reserve(a->to_aos);
 	if (!in) {
 		errno = ENOBUFS;
-		return -1;
+		return NULL;
 	}
-	in->len = (uint32_t)((size_t)n <= AOS_RING_SLOT_DATA ? (size_t)n : 0);   /* too long: not ours */
+	in->len = (uint32_t)(n <= AOS_RING_SLOT_DATA ? n : 0);   /* too long: not ours */
 	in->flags = 0;
-	memcpy(in->data, st->buf, in->len);
+	memcpy(in->data, pkt, in->len);
 	aos_ring_publish(a->to_aos);
 	uint64_t one = 1;
 	if (write(a->irq_efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		return -1;
-	/* Blocked on the doorbell: the vCPU runs on this CPU meanwhile. */
+		return NULL;
 	uint64_t now = aos_now_ns(), deadline = aos_deadline_ns(a->ctx);
 	struct pollfd p = { .fd = a->bell_efd, .events = POLLIN };
 	int r;
@@ -92,12 +104,22 @@ ssize_t aos_cosnet_wait(struct hjc_state *st, uint64_t *woke_tsc)
 		errno = ETIMEDOUT;   /* the AOS did not answer: the case fails with the packet's number */
 	uint64_t count;
 	if (r <= 0 || read(a->bell_efd, &count, sizeof(count)) != (ssize_t)sizeof(count))
-		return -1;
+		return NULL;
 	struct aos_ring_slot *out = aos_ring_peek(a->from_aos);
-	if (!out) {
+	if (!out)
 		errno = EPROTO;
+	return out;
+}
+
+ssize_t aos_cosnet_wait(struct hjc_state *st, uint64_t *woke_tsc)
+{
+	struct aos_state *a = aos_of_hjc(st);
+	ssize_t n = read(st->fd, st->buf, sizeof(st->buf));
+	if (n < 0)
 		return -1;
-	}
+	struct aos_ring_slot *out = through_aos(a, st->buf, (size_t)n);
+	if (!out)
+		return -1;
 	*woke_tsc = aos_vm_host_tsc(a, out->tsc);
 	a->net_seq = (uint32_t)out->seq;
 	a->net_ours = !(out->flags & COS_PKT_NOT_OURS);
@@ -120,6 +142,21 @@ int aos_cosnet_accept(struct hjc_state *st, size_t len, uint32_t *seq)
 void aos_cosnet_teardown(struct mech_ctx *ctx)
 {
 	struct aos_state *a = aos_priv(ctx);
+	if (a->forwarder_started) {
+		uint64_t one = 1;
+		if (write(a->stop_efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+			report_kv(ctx->report, "forwarder", "could not be told to stop: killed");
+		int frc = peer_stop(&a->forwarder, PEER_REAP_TIMEOUT_MS);
+		a->forwarder_started = false;
+		report_int(ctx->report, "forwarder_exit", frc, "");
+		if (a->sh)
+			report_int(ctx->report, "forwarder_errors", (int64_t)a->sh->fwd_errors, "");
+	}
+	if (a->have_result_efd)
+		close(a->result_efd);
+	if (a->have_stop_efd)
+		close(a->stop_efd);
+	a->have_result_efd = a->have_stop_efd = false;
 	if (a->sh) {
 		report_int(ctx->report, "aos_packets", (int64_t)a->sh->received, "packets");
 		report_int(ctx->report, "aos_wakeups", (int64_t)a->sh->wakeups, "");
@@ -130,4 +167,94 @@ void aos_cosnet_teardown(struct mech_ctx *ctx)
 		report_int(ctx->report, "guest_tsc_offset_drift", offset - a->g.vcpu.tsc_offset, "cycles");
 	aos_vm_stop(a);
 	hjc_response_teardown(ctx);
+}
+
+/* ---- AOS via the translator: the forwarder process ---- */
+
+/* In the forked forwarder (its own copy of the case's state; the rings and eventfds are shared). */
+static int forwarder_main(void *arg)
+{
+	struct hjc_state *st = arg;
+	struct aos_state *a = aos_of_hjc(st);
+	struct pollfd p[2] = { { .fd = st->fd, .events = POLLIN }, { .fd = a->stop_efd, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (p[1].revents)
+			return 0;
+		ssize_t n = read(st->fd, st->buf, sizeof(st->buf));
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return 1;
+		}
+		struct aos_ring_slot *out = through_aos(a, st->buf, (size_t)n);
+		if (!out) {
+			a->sh->fwd_errors++;
+			return 2;
+		}
+		bool ours = !(out->flags & COS_PKT_NOT_OURS);
+		if (ours && write(st->fd, out->data, out->len) != (ssize_t)out->len)
+			a->sh->fwd_errors++;
+		a->sh->fwd_seq = out->seq;
+		a->sh->fwd_tsc = out->tsc;
+		a->sh->fwd_len = out->len;
+		a->sh->fwd_ours = ours;
+		aos_ring_release(a->from_aos);
+		uint64_t one = 1;
+		if (write(a->result_efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+			return 3;
+	}
+}
+
+int aos_fwd_open(struct mech_ctx *ctx, struct hjc_state *st)
+{
+	struct aos_state *a = aos_priv(ctx);
+	int rc = net_open(ctx, st, true);
+	if (rc != BENCH_OK)
+		return rc;
+	a->result_efd = eventfd(0, EFD_CLOEXEC);
+	if (a->result_efd < 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
+	a->have_result_efd = true;
+	a->stop_efd = eventfd(0, EFD_CLOEXEC);
+	if (a->stop_efd < 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
+	a->have_stop_efd = true;
+	/* The Linux process beside the AOS on the measuring CPU, at the case's priority. */
+	rc = peer_start_or_fail(ctx, &a->forwarder, true, ctx->cpu, forwarder_main, st);
+	if (rc != BENCH_OK)
+		return rc;
+	a->forwarder_started = true;
+	report_kv(ctx->report, "receiver", "AOS component A (KVM guest on CPU %d) fed through the translator (ring in "
+		  "shared memory, irqfd, ioeventfd doorbell) by a forwarder process reading the TUN device", ctx->cpu);
+	return BENCH_OK;
+}
+
+ssize_t aos_fwd_wait(struct hjc_state *st, uint64_t *woke_tsc)
+{
+	struct aos_state *a = aos_of_hjc(st);
+	uint64_t now = aos_now_ns(), deadline = aos_deadline_ns(a->ctx), count;
+	struct pollfd p = { .fd = a->result_efd, .events = POLLIN };
+	int r;
+	while ((r = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1)) < 0 && errno == EINTR)
+		now = aos_now_ns();
+	if (r == 0)
+		errno = ETIMEDOUT;   /* no packet through the forwarder and the AOS in time */
+	if (r <= 0 || read(a->result_efd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+		return -1;
+	*woke_tsc = aos_vm_host_tsc(a, a->sh->fwd_tsc);
+	a->net_seq = (uint32_t)a->sh->fwd_seq;
+	a->net_ours = a->sh->fwd_ours != 0;
+	return (ssize_t)a->sh->fwd_len;
+}
+
+int aos_fwd_reply(struct hjc_state *st, size_t len)
+{
+	(void)st;
+	(void)len;
+	return 0;   /* the forwarder wrote the AOS's reply into the TUN device already */
 }

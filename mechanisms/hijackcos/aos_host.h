@@ -60,6 +60,11 @@ struct aos_state {
 	struct mech_ctx *ctx;            /* the case (set by aos_vm_boot), for waits inside path callbacks */
 	uint32_t net_seq;                /* cosnet: the AOS's reply to the latest packet: its seq, */
 	bool net_ours;                   /* and whether it was the experiment's packet */
+	void *shared_mem;                /* aos_vm_boot_at(shared_slot): COS_SHARED_BYTES, MAP_SHARED */
+	int result_efd, stop_efd;        /* translator path: forwarder -> measuring thread; teardown -> forwarder */
+	bool have_result_efd, have_stop_efd;
+	struct peer forwarder;           /* translator path: the Linux process between TUN and the AOS */
+	bool forwarder_started;
 };
 
 /*
@@ -86,6 +91,8 @@ static inline struct aos_state *aos_of_hjc(struct hjc_state *st)
 /* aos_vm.c */
 /* Boot the AOS with `program` (not running yet); BENCH_OK or FAIL with ctx->why. */
 int aos_vm_boot(struct mech_ctx *ctx, struct aos_state *a, uint32_t program);
+/* The same; shared_slot: struct cos_shared and the rings in a MAP_SHARED slot (a forked process sees them). */
+int aos_vm_boot_at(struct mech_ctx *ctx, struct aos_state *a, uint32_t program, bool shared_slot);
 /* Start its vCPU thread on cpu at priority. */
 int aos_vm_launch(struct mech_ctx *ctx, struct aos_state *a, int cpu, int priority);
 /* Translator programs: wait for cos_shared.ready (SKIP where the guest has no x2APIC). */
@@ -128,3 +135,7 @@ int aos_cosnet_open(struct mech_ctx *ctx, struct hjc_state *st);
 ssize_t aos_cosnet_wait(struct hjc_state *st, uint64_t *woke_tsc);
 int aos_cosnet_accept(struct hjc_state *st, size_t len, uint32_t *seq);
 void aos_cosnet_teardown(struct mech_ctx *ctx);
+/* Table III, AOS via the translator: a forwarder process reads the TUN device and uses the translator. */
+int aos_fwd_open(struct mech_ctx *ctx, struct hjc_state *st);
+ssize_t aos_fwd_wait(struct hjc_state *st, uint64_t *woke_tsc);
+int aos_fwd_reply(struct hjc_state *st, size_t len);

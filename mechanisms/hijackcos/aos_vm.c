@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +91,11 @@ static void plant(struct aos_state *a, uint64_t gpa, uint64_t seed)
 
 int aos_vm_boot(struct mech_ctx *ctx, struct aos_state *a, uint32_t program)
 {
+	return aos_vm_boot_at(ctx, a, program, false);
+}
+
+int aos_vm_boot_at(struct mech_ctx *ctx, struct aos_state *a, uint32_t program, bool shared_slot)
+{
 	struct kvm_boot_info boot = { .magic = KVM_BOOT_MAGIC, .program = program, .ram_bytes = COS_RAM_BYTES,
 				      .tsc_khz = ctx->tsc ? ctx->tsc->tsc_khz : 0 };
 	char why[256];
@@ -107,9 +113,22 @@ int aos_vm_boot(struct mech_ctx *ctx, struct aos_state *a, uint32_t program)
 		return mech_why(ctx, BENCH_FAIL, "AOS guest: %s", why);
 	plant(a, COS_PRIV_A_GPA, COS_SEED_A);
 	plant(a, COS_PRIV_B_GPA, COS_SEED_B);
-	a->sh = kvm_vm_gpa(&a->g.vm, COS_SHARED_GPA);
-	a->to_aos = kvm_vm_gpa(&a->g.vm, COS_TO_AOS_RING_GPA);
-	a->from_aos = kvm_vm_gpa(&a->g.vm, COS_FROM_AOS_RING_GPA);
+	uint8_t *base = kvm_vm_gpa(&a->g.vm, COS_SHARED_GPA);
+	if (shared_slot) {
+		/* The rings in memory a forked process shares (guest RAM is private to this one). */
+		void *mem = mmap(NULL, COS_SHARED_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED)
+			return mech_why_errno(ctx, BENCH_FAIL, "shared memory for the translator's rings");
+		a->shared_mem = mem;
+		if (kvm_vm_map(&a->g.vm, KVM_SLOT_WINDOW_GPA, mem, COS_SHARED_BYTES) < 0)
+			return mech_why(ctx, BENCH_FAIL, "map the translator's rings into the AOS: %s", a->g.vm.why);
+		/* the boot info is in RAM already: arg[0] tells the guest where the rings are */
+		((struct kvm_boot_info *)kvm_vm_gpa(&a->g.vm, KVM_BOOT_INFO_GPA))->arg[0] = KVM_SLOT_WINDOW_GPA;
+		base = mem;
+	}
+	a->sh = (struct cos_shared *)base;
+	a->to_aos = (struct aos_ring *)(base + COS_TO_AOS_RING_OFF);
+	a->from_aos = (struct aos_ring *)(base + COS_FROM_AOS_RING_OFF);
 	memset(a->sh, 0, sizeof(*a->sh));
 	aos_ring_init(a->to_aos, COS_RING_SLOTS);
 	aos_ring_init(a->from_aos, COS_RING_SLOTS);
@@ -269,6 +288,10 @@ void aos_vm_stop(struct aos_state *a)
 	if (a->booted)
 		kvm_guest_destroy(&a->g);
 	a->booted = false;
+	if (a->shared_mem)
+		munmap(a->shared_mem, COS_SHARED_BYTES);
+	a->shared_mem = NULL;
+	a->sh = NULL;
 	if (a->sync_init) {
 		pthread_cond_destroy(&a->cv);
 		pthread_mutex_destroy(&a->mu);

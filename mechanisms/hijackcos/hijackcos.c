@@ -101,6 +101,11 @@ static const struct variant_desc hjc_variants[] = {
 					     "irqfd interrupt, the AOS component stamps at user level and answers",
 	  .flags = MECH_NEEDS_KVM, .unit = SAMPLE_CYCLES, .opts = response_opts, .probe = hjc_response_probe,
 	  .setup = hjc_cosnet_setup, .measure = hjc_response_measure, .teardown = aos_cosnet_teardown },
+	{ .name = "translator-response", .help = "Table III AOS via translator (paper 11.4 us): the same packet read "
+						 "from the TUN device by a Linux process that forwards it through the "
+						 "translator (ring, irqfd) to the AOS component, which answers",
+	  .flags = MECH_NEEDS_KVM, .unit = SAMPLE_CYCLES, .opts = response_opts, .probe = hjc_response_probe,
+	  .setup = hjc_aos_translator_setup, .measure = hjc_response_measure, .teardown = aos_cosnet_teardown },
 	{ .name = "aos-invoke", .help = "Table I invocation (paper 0.24 us): A -> B null function and back, SYSCALL, "
 					"CR3 switch, SYSRET into B and back; the hardware parts and their share in the "
 					"same run (paper 69.85%)",

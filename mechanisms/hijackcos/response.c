@@ -338,6 +338,18 @@ static const struct hjc_path cosnet_path = {
 	.open_receiver = cosnet_open, .wait_packet = aos_cosnet_wait, .accept = aos_cosnet_accept, .reply = tun_reply,
 };
 
+/* AOS via the translator (aos_cosnet.c): a forwarder process reads the TUN device and uses the translator. */
+static int fwd_open(struct mech_ctx *ctx, struct hjc_state *st)
+{
+	int rc = tun_open(ctx, st);
+	return rc == BENCH_OK ? aos_fwd_open(ctx, st) : rc;
+}
+
+static const struct hjc_path fwd_path = {
+	.name = "translator", .dst_addr = TUN_PEER_ADDR,
+	.open_receiver = fwd_open, .wait_packet = aos_fwd_wait, .accept = aos_cosnet_accept, .reply = aos_fwd_reply,
+};
+
 /* ---- the experiment ---- */
 
 /* received_rps of cpu in /proc/net/softnet_stat (inter-processor interrupts for RPS). 0 when unknown. */
@@ -487,6 +499,11 @@ int hjc_tun_setup(struct mech_ctx *ctx)
 int hjc_cosnet_setup(struct mech_ctx *ctx)
 {
 	return response_setup(ctx, &cosnet_path);
+}
+
+int hjc_aos_translator_setup(struct mech_ctx *ctx)
+{
+	return response_setup(ctx, &fwd_path);
 }
 
 int hjc_response_measure(struct mech_ctx *ctx, struct samples *s)

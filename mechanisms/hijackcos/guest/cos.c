@@ -40,9 +40,22 @@ static uint64_t *samples(void)
 	return (uint64_t *)(uintptr_t)COS_SAMPLES_GPA;
 }
 
+/* Where struct cos_shared and the rings are (boot->arg[0], else COS_SHARED_GPA). */
+static uint64_t shared_gpa = COS_SHARED_GPA;
+
 static struct cos_shared *shared(void)
 {
-	return (struct cos_shared *)(uintptr_t)COS_SHARED_GPA;
+	return (struct cos_shared *)(uintptr_t)shared_gpa;
+}
+
+static struct aos_ring *ring_to_aos(void)
+{
+	return (struct aos_ring *)(uintptr_t)(shared_gpa + COS_TO_AOS_RING_OFF);
+}
+
+static struct aos_ring *ring_from_aos(void)
+{
+	return (struct aos_ring *)(uintptr_t)(shared_gpa + COS_FROM_AOS_RING_OFF);
 }
 
 /* One timed loop of a command; results in the mailbox. */
@@ -105,7 +118,7 @@ __attribute__((noreturn)) static void command_server(void)
 __attribute__((noreturn)) static void translator_receiver(void)
 {
 	struct cos_shared *sh = shared();
-	struct aos_ring *r = (struct aos_ring *)(uintptr_t)COS_TO_AOS_RING_GPA;
+	struct aos_ring *r = ring_to_aos();
 	uint64_t seen = 0, expect = 1;
 	__atomic_store_n(&sh->ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
@@ -132,7 +145,7 @@ __attribute__((noreturn)) static void translator_receiver(void)
 __attribute__((noreturn)) static void translator_sender(void)
 {
 	struct cos_shared *sh = shared();
-	struct aos_ring *r = (struct aos_ring *)(uintptr_t)COS_FROM_AOS_RING_GPA;
+	struct aos_ring *r = ring_from_aos();
 	uint32_t len = (uint32_t)sh->msg_bytes;
 	if (len > AOS_RING_SLOT_DATA)
 		len = AOS_RING_SLOT_DATA;
@@ -165,8 +178,8 @@ __attribute__((noreturn)) static void translator_sender(void)
 __attribute__((noreturn)) static void cosnet_receiver(void)
 {
 	struct cos_shared *sh = shared();
-	struct aos_ring *in = (struct aos_ring *)(uintptr_t)COS_TO_AOS_RING_GPA;
-	struct aos_ring *out = (struct aos_ring *)(uintptr_t)COS_FROM_AOS_RING_GPA;
+	struct aos_ring *in = ring_to_aos();
+	struct aos_ring *out = ring_from_aos();
 	uint64_t seen = 0;
 	__atomic_store_n(&sh->ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
@@ -213,6 +226,8 @@ static void a_main(const struct kvm_boot_info *boot)
 void guest_main(const struct kvm_boot_info *boot)
 {
 	static const uint64_t hide_b[] = { COS_PRIV_B_GPA }, hide_a[] = { COS_PRIV_A_GPA };
+	if (boot->arg[0])
+		shared_gpa = boot->arg[0];
 	aos_init();
 	uint64_t cr3_a = aos_pt_build(COS_PT_A_GPA, COS_PRIV_A_GPA, hide_b, 1);
 	uint64_t cr3_b = aos_pt_build(COS_PT_B_GPA, COS_PRIV_B_GPA, hide_a, 1);

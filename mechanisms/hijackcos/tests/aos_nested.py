@@ -19,10 +19,13 @@ checks from meta.json's typed facts:
     of order, no damaged byte; from the AOS,
     one doorbell per message.
 Then aos_net.toml in the same guest (with veth, tun and the host's `ip`):
-  - cosnet-response: every packet sent reached the case and the AOS component
-    (packets sent = received = the AOS's count), no sequence gap, and every
-    reply the AOS made went back (replies received + given up = sent); ok
-    wherever tun-response is ok (the same network prerequisites).
+  - cosnet-response and translator-response: every packet sent reached the
+    case and the AOS component (packets sent = received = the AOS's count),
+    no sequence gap, every reply the AOS made went back (replies received +
+    given up = sent), the forwarder process had no error; judged where
+    tun-response (the same network, sender and prerequisites, no AOS) is ok:
+    under TCG on a loaded machine its sender may give up, and then theirs
+    may too.
 No timing is asserted: under TCG the numbers are emulated, not latencies.
 Exit 77 when gbvm cannot boot a guest here (no qemu or kernel).
 """
@@ -52,22 +55,31 @@ def check_net(res):
         return
     rows = gb.rows_by_case(res)
     meta = gb.read_meta(res)
-    tun, cos = rows.get("hijackcos-tun-response", {}), rows.get("hijackcos-cosnet-response", {})
-    print(f"tun-response: {tun.get('status')}; cosnet-response: {cos.get('status')}")
-    if tun.get("status") != "ok":
-        check(cos.get("status", "").startswith("skip") or cos.get("status") == "ok",
-              f"cosnet-response without the TUN path's prerequisites: {cos.get('status')}")
+    tun = rows.get("hijackcos-tun-response", {}).get("status", "")
+    aos_cases = ("hijackcos-cosnet-response", "hijackcos-translator-response")
+    print("tun-response: " + tun + "".join(f"; {c}: {rows.get(c, {}).get('status')}" for c in aos_cases))
+    if tun != "ok":
+        # The Linux TUN path, with the same network and sender, did not work either: under TCG on a
+        # loaded machine its sender may give up (no reply within 2 s); nothing to judge the AOS paths by.
+        for c in aos_cases:
+            st = rows.get(c, {}).get("status", "")
+            check(st == "ok" or st.startswith("skip") or (tun.startswith("fail") and "status 3" in st),
+                  f"{c}: {st} (tun-response {tun})")
         return
-    check(cos.get("status") == "ok", f"cosnet-response: status {cos.get('status')}")
-    c = gb.meta_case(meta, "hijackcos-cosnet-response")
-    sent, got, aos = (gb.fact(c, k) for k in ("packets_sent", "packets_received", "aos_packets"))
-    check(sent is not None and sent > 0 and sent == got == aos,
-          f"cosnet: packets sent {sent} = received {got} = taken by the AOS {aos}")
-    check(gb.fact(c, "seq_gaps") == 0, f"cosnet: sequence gaps {gb.fact(c, 'seq_gaps')}")
-    replies, gave_up = gb.fact(c, "replies_received"), gb.fact(c, "reply_timeouts")
-    check(replies is not None and replies > 0 and replies + gave_up == sent,
-          f"cosnet: replies received {replies} + given up {gave_up} = sent {sent}")
-    check(gb.fact(c, "aos_wakeups", 0) >= aos, f"cosnet: AOS wake-ups {gb.fact(c, 'aos_wakeups')} >= packets")
+    for c in aos_cases:
+        check(rows.get(c, {}).get("status") == "ok", f"{c}: status {rows.get(c, {}).get('status')}")
+        m = gb.meta_case(meta, c)
+        sent, got, aos = (gb.fact(m, k) for k in ("packets_sent", "packets_received", "aos_packets"))
+        check(sent is not None and sent > 0 and sent == got == aos,
+              f"{c}: packets sent {sent} = received {got} = taken by the AOS {aos}")
+        check(gb.fact(m, "seq_gaps") == 0, f"{c}: sequence gaps {gb.fact(m, 'seq_gaps')}")
+        replies, gave_up = gb.fact(m, "replies_received"), gb.fact(m, "reply_timeouts")
+        check(replies is not None and replies > 0 and replies + gave_up == sent,
+              f"{c}: replies received {replies} + given up {gave_up} = sent {sent}")
+        check(gb.fact(m, "aos_wakeups", 0) >= aos, f"{c}: AOS wake-ups {gb.fact(m, 'aos_wakeups')} >= packets")
+    m = gb.meta_case(meta, "hijackcos-translator-response")
+    check(gb.fact(m, "forwarder_errors") == 0 and gb.fact(m, "forwarder_exit") == 0,
+          f"translator-response: forwarder errors {gb.fact(m, 'forwarder_errors')}, exit {gb.fact(m, 'forwarder_exit')}")
 
 
 def main():
