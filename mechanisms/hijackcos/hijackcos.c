@@ -48,8 +48,11 @@
  *   Table III cosnet 9.69 us            cosnet-response (hijackcos.table3.cosnet): a VMM I/O thread
  *                                      moving TUN packets into a KVM guest's ring + irqfd, for cosnet;
  *                                      a veth packet with RPS for the NIC interrupt (aos_cosnet.c)
- *   not built yet: Table III translator 11.4; the kernel compile with and
- *   without the interposition (352.25 s vs 351.96 s)
+ *   Table III translator 11.4 us       translator-response (hijackcos.table3.translator): a process
+ *                                      forwarding TUN packets over a shared ring + irqfd into a KVM
+ *                                      guest, for /dev/translator; veth + RPS for the NIC (aos_cosnet.c)
+ *   not built yet: the kernel compile with and without the interposition
+ *   (352.25 s vs 351.96 s)
  *
  * The experiments (each row names its own ops and options; samples in TSC
  * cycles of the measuring CPU; the paper reports mean (stddev) in us):
