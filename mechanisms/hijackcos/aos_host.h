@@ -15,6 +15,7 @@
 #include "../kvm/kvm_runloop.h"
 #include "aos_abi.h"
 #include "hijackcos.h"
+#include "scratch.h"
 
 /* Seeds the host plants in the components' private pages (B returns seed + arg). */
 #define COS_SEED_A 0x5eeda00000000000ull
@@ -26,6 +27,15 @@ struct hjc_cfg_all {
 	int64_t msg_bytes;   /* translator: payload of each message */
 	int64_t gap_us;      /* translator: pause after each message, so the receiver blocks again */
 	bool tsc_check;      /* translator: placement_tsc_check before one-way deltas */
+	int64_t units;       /* compile: translation units of the generated project */
+	int64_t jobs;        /* compile: make -j */
+};
+
+/* compile.c: the build's scratch folder. */
+struct hjc_compile_state {
+	struct scratch sc;
+	char proj[SCRATCH_PATH_MAX], obj[SCRATCH_PATH_MAX], log[SCRATCH_PATH_MAX];
+	char jobs_arg[16];
 };
 
 /* Where the vCPU thread stands (aos_vm.c). */
@@ -75,6 +85,7 @@ struct aos_state {
 struct hjc_priv_all {
 	struct hjc_state hjc;
 	struct aos_state aos;
+	struct hjc_compile_state compile;
 };
 
 static inline struct aos_state *aos_priv(struct mech_ctx *ctx)
@@ -139,3 +150,11 @@ void aos_cosnet_teardown(struct mech_ctx *ctx);
 int aos_fwd_open(struct mech_ctx *ctx, struct hjc_state *st);
 ssize_t aos_fwd_wait(struct hjc_state *st, uint64_t *woke_tsc);
 int aos_fwd_reply(struct hjc_state *st, size_t len);
+
+/* compile.c: Table I's compile with and without interposition (no AOS: it is the Linux side's) */
+extern const struct opt_desc hjc_compile_opts[];
+int hjc_compile_probe(struct mech_ctx *ctx);
+int hjc_compile_setup(struct mech_ctx *ctx);
+int hjc_compile_bpf_measure(struct mech_ctx *ctx, struct samples *s);
+int hjc_compile_notify_measure(struct mech_ctx *ctx, struct samples *s);
+void hjc_compile_teardown(struct mech_ctx *ctx);
