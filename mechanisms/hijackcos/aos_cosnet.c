@@ -52,19 +52,8 @@ static int net_open(struct mech_ctx *ctx, struct hjc_state *st, bool shared_slot
 	report_int(ctx->report, "guest_tsc_offset_at_create", a->g.vcpu.tsc_offset, "cycles");
 	report_int(ctx->report, "guest_tsc_offset", offset, "cycles");
 	a->g.vcpu.tsc_offset = offset;
-	a->irq_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (a->irq_efd < 0)
-		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
-	a->have_irq_efd = true;
-	a->bell_efd = eventfd(0, EFD_CLOEXEC);
-	if (a->bell_efd < 0)
-		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
-	a->have_bell_efd = true;
-	if (kvm_vm_route_msi(&a->g.vm, COS_IRQ_GSI, a->g.vcpu.id, COS_IRQ_VECTOR) != 0 ||
-	    kvm_vm_irqfd(&a->g.vm, COS_IRQ_GSI, a->irq_efd, true) != 0)
-		return mech_why(ctx, BENCH_SKIP, "irqfd into the AOS: %s", a->g.vm.why);
-	if (kvm_vm_ioeventfd_mmio(&a->g.vm, KVM_HC_MMIO_GPA + 4ull * COS_HC_DOORBELL, 4, a->bell_efd, true) != 0)
-		return mech_why(ctx, BENCH_SKIP, "ioeventfd doorbell: %s", a->g.vm.why);
+	if ((rc = aos_vm_irq_in(ctx, a)) != BENCH_OK || (rc = aos_vm_doorbell(ctx, a)) != BENCH_OK)
+		return rc;
 	a->sh->port = (uint64_t)st->cfg.port;
 	/* The AOS on the measuring CPU beside Linux, as COMPOSITE on the paper's: its vCPU at the case's priority. */
 	rc = aos_vm_launch(ctx, a, ctx->cpu, ctx->priority);
@@ -95,16 +84,9 @@ static struct aos_ring_slot *through_aos(struct aos_state *a, const uint8_t *pkt
 	uint64_t one = 1;
 	if (write(a->irq_efd, &one, sizeof(one)) != (ssize_t)sizeof(one))
 		return NULL;
-	uint64_t now = aos_now_ns(), deadline = aos_deadline_ns(a->ctx);
-	struct pollfd p = { .fd = a->bell_efd, .events = POLLIN };
-	int r;
-	while ((r = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1)) < 0 && errno == EINTR)
-		now = aos_now_ns();
-	if (r == 0)
-		errno = ETIMEDOUT;   /* the AOS did not answer: the case fails with the packet's number */
 	uint64_t count;
-	if (r <= 0 || read(a->bell_efd, &count, sizeof(count)) != (ssize_t)sizeof(count))
-		return NULL;
+	if (aos_wait_eventfd(a->ctx, a->bell_efd, &count) != 1)
+		return NULL;   /* ETIMEDOUT: the AOS did not answer; the case fails with the packet's number */
 	struct aos_ring_slot *out = aos_ring_peek(a->from_aos);
 	if (!out)
 		errno = EPROTO;
@@ -237,15 +219,9 @@ int aos_fwd_open(struct mech_ctx *ctx, struct hjc_state *st)
 ssize_t aos_fwd_wait(struct hjc_state *st, uint64_t *woke_tsc)
 {
 	struct aos_state *a = aos_of_hjc(st);
-	uint64_t now = aos_now_ns(), deadline = aos_deadline_ns(a->ctx), count;
-	struct pollfd p = { .fd = a->result_efd, .events = POLLIN };
-	int r;
-	while ((r = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1)) < 0 && errno == EINTR)
-		now = aos_now_ns();
-	if (r == 0)
-		errno = ETIMEDOUT;   /* no packet through the forwarder and the AOS in time */
-	if (r <= 0 || read(a->result_efd, &count, sizeof(count)) != (ssize_t)sizeof(count))
-		return -1;
+	uint64_t count;
+	if (aos_wait_eventfd(a->ctx, a->result_efd, &count) != 1)
+		return -1;   /* ETIMEDOUT: no packet through the forwarder and the AOS in time */
 	*woke_tsc = aos_vm_host_tsc(a, a->sh->fwd_tsc);
 	a->net_seq = (uint32_t)a->sh->fwd_seq;
 	a->net_ours = a->sh->fwd_ours != 0;

@@ -118,6 +118,15 @@ int aos_vm_wait_end(struct mech_ctx *ctx, struct aos_state *a);
 void aos_vm_stop_thread(struct aos_state *a);
 /* Stop the guest (if running), join the thread, destroy the VM. Safe twice, safe after a failed start. */
 void aos_vm_stop(struct aos_state *a);
+/* process -> AOS: irq_efd, an irqfd whose MSI is COS_IRQ_VECTOR on the AOS's vCPU (SKIP where KVM refuses). */
+int aos_vm_irq_in(struct mech_ctx *ctx, struct aos_state *a);
+/* AOS -> process: bell_efd, an ioeventfd on the CPL 3 form of COS_HC_DOORBELL (SKIP where KVM refuses). */
+int aos_vm_doorbell(struct mech_ctx *ctx, struct aos_state *a);
+/*
+ * Block until efd can be read and read its count, waiting at most until
+ * aos_deadline_ns(ctx): 1, 0 on timeout (errno ETIMEDOUT), -1 (errno).
+ */
+int aos_wait_eventfd(const struct mech_ctx *ctx, int efd, uint64_t *count);
 /* Guest TSC -> host TSC. */
 uint64_t aos_vm_host_tsc(const struct aos_state *a, uint64_t guest_tsc);
 /* The longest the host waits for the AOS at one step (a command, a message). */

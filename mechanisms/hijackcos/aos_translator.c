@@ -95,13 +95,8 @@ int aos_to_aos_setup(struct mech_ctx *ctx)
 		rc = aos_vm_boot(ctx, a, COS_PROG_TO_AOS);
 	if (rc != BENCH_OK)
 		return rc;
-	a->irq_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (a->irq_efd < 0)
-		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
-	a->have_irq_efd = true;
-	if (kvm_vm_route_msi(&a->g.vm, COS_IRQ_GSI, a->g.vcpu.id, COS_IRQ_VECTOR) != 0 ||
-	    kvm_vm_irqfd(&a->g.vm, COS_IRQ_GSI, a->irq_efd, true) != 0)
-		return mech_why(ctx, BENCH_SKIP, "irqfd into the AOS: %s", a->g.vm.why);
+	if ((rc = aos_vm_irq_in(ctx, a)) != BENCH_OK)
+		return rc;
 	rc = aos_vm_launch(ctx, a, ctx->peer_cpu, ctx->priority);
 	return rc == BENCH_OK ? aos_vm_wait_ready(ctx, a) : rc;
 }
@@ -188,12 +183,8 @@ int aos_from_aos_setup(struct mech_ctx *ctx)
 		rc = aos_vm_boot(ctx, a, COS_PROG_FROM_AOS);
 	if (rc != BENCH_OK)
 		return rc;
-	a->bell_efd = eventfd(0, EFD_CLOEXEC);
-	if (a->bell_efd < 0)
-		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
-	a->have_bell_efd = true;
-	if (kvm_vm_ioeventfd_mmio(&a->g.vm, KVM_HC_MMIO_GPA + 4ull * COS_HC_DOORBELL, 4, a->bell_efd, true) != 0)
-		return mech_why(ctx, BENCH_SKIP, "ioeventfd doorbell: %s", a->g.vm.why);
+	if ((rc = aos_vm_doorbell(ctx, a)) != BENCH_OK)
+		return rc;
 	a->sh->msg_bytes = (uint64_t)cfg->msg_bytes;
 	a->sh->gap_cycles = gap_cycles(ctx);
 	rc = aos_vm_launch(ctx, a, ctx->peer_cpu, ctx->priority);
@@ -206,24 +197,16 @@ int aos_from_aos_measure(struct mech_ctx *ctx, struct samples *s)
 	uint64_t expect = 1, not_after = 0, doorbells = 0;
 	int rc = BENCH_OK;
 	while (rc == BENCH_OK && !samples_full(s)) {
-		struct pollfd p = { .fd = a->bell_efd, .events = POLLIN };
-		uint64_t deadline = aos_deadline_ns(ctx);
-		uint64_t now = aos_now_ns();
-		int wait_ms = now < deadline ? (int)((deadline - now) / 1000000u) + 1 : 0;
-		int n = poll(&p, 1, wait_ms);
-		if (n < 0 && errno == EINTR)
-			continue;
+		uint64_t count;
+		int n = aos_wait_eventfd(ctx, a->bell_efd, &count);
+		uint64_t t_recv = tsc_end();
 		if (n < 0)
-			return mech_why_errno(ctx, BENCH_FAIL, "translator: poll on the doorbell eventfd");
+			return mech_why_errno(ctx, BENCH_FAIL, "translator: the doorbell eventfd");
 		if (n == 0) {
-			rc = mech_why(ctx, BENCH_FAIL, "translator: no doorbell for message %llu within the case's timeout",
+			rc = mech_why(ctx, BENCH_FAIL, "translator: no doorbell for message %llu in time",
 				      (unsigned long long)expect);
 			break;
 		}
-		uint64_t count;
-		if (read(a->bell_efd, &count, sizeof(count)) != (ssize_t)sizeof(count))
-			return mech_why_errno(ctx, BENCH_FAIL, "translator: read the doorbell eventfd");
-		uint64_t t_recv = tsc_end();
 		doorbells += count;
 		struct aos_ring_slot *slot;
 		uint64_t last = 0;

@@ -7,6 +7,8 @@
  * (kick) and the case fails saying where.
  */
 #include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -297,4 +299,43 @@ void aos_vm_stop(struct aos_state *a)
 		pthread_mutex_destroy(&a->mu);
 		a->sync_init = false;
 	}
+}
+
+int aos_wait_eventfd(const struct mech_ctx *ctx, int efd, uint64_t *count)
+{
+	uint64_t deadline = aos_deadline_ns(ctx), now = aos_now_ns();
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	int r;
+	while ((r = poll(&p, 1, now < deadline ? (int)((deadline - now) / 1000000u) + 1 : 0)) < 0 && errno == EINTR)
+		now = aos_now_ns();
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		errno = ETIMEDOUT;
+		return 0;
+	}
+	return read(efd, count, sizeof(*count)) == (ssize_t)sizeof(*count) ? 1 : -1;
+}
+
+int aos_vm_irq_in(struct mech_ctx *ctx, struct aos_state *a)
+{
+	a->irq_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->irq_efd < 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
+	a->have_irq_efd = true;
+	if (kvm_vm_route_msi(&a->g.vm, COS_IRQ_GSI, a->g.vcpu.id, COS_IRQ_VECTOR) != 0 ||
+	    kvm_vm_irqfd(&a->g.vm, COS_IRQ_GSI, a->irq_efd, true) != 0)
+		return mech_why(ctx, BENCH_SKIP, "irqfd into the AOS: %s", a->g.vm.why);
+	return BENCH_OK;
+}
+
+int aos_vm_doorbell(struct mech_ctx *ctx, struct aos_state *a)
+{
+	a->bell_efd = eventfd(0, EFD_CLOEXEC);
+	if (a->bell_efd < 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "eventfd");
+	a->have_bell_efd = true;
+	if (kvm_vm_ioeventfd_mmio(&a->g.vm, KVM_HC_MMIO_GPA + 4ull * COS_HC_DOORBELL, 4, a->bell_efd, true) != 0)
+		return mech_why(ctx, BENCH_SKIP, "ioeventfd doorbell: %s", a->g.vm.why);
+	return BENCH_OK;
 }

@@ -115,6 +115,15 @@ __attribute__((noreturn)) static void command_server(void)
 	}
 }
 
+/* Block in the AOS kernel until the next interrupt; the TSC at user level right after it. */
+static uint64_t wait_wakeup(struct cos_shared *sh, uint64_t *seen)
+{
+	*seen = aos_syscall(AOS_SYS_WAIT_IRQ, *seen, 0);
+	uint64_t t = rt_tsc_start();
+	sh->wakeups++;
+	return t;
+}
+
 __attribute__((noreturn)) static void translator_receiver(void)
 {
 	struct cos_shared *sh = shared();
@@ -122,9 +131,7 @@ __attribute__((noreturn)) static void translator_receiver(void)
 	uint64_t seen = 0, expect = 1;
 	__atomic_store_n(&sh->ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
-		seen = aos_syscall(AOS_SYS_WAIT_IRQ, seen, 0);
-		uint64_t t = rt_tsc_start();
-		sh->wakeups++;
+		uint64_t t = wait_wakeup(sh, &seen);
 		struct aos_ring_slot *s;
 		while ((s = aos_ring_peek(r)) != 0) {
 			uint64_t seq = s->seq;
@@ -183,9 +190,7 @@ __attribute__((noreturn)) static void cosnet_receiver(void)
 	uint64_t seen = 0;
 	__atomic_store_n(&sh->ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
-		seen = aos_syscall(AOS_SYS_WAIT_IRQ, seen, 0);
-		uint64_t t = rt_tsc_start();
-		sh->wakeups++;
+		uint64_t t = wait_wakeup(sh, &seen);
 		struct aos_ring_slot *s;
 		while ((s = aos_ring_peek(in)) != 0) {
 			if (s->flags & AOS_RING_STOP)
