@@ -22,6 +22,8 @@ struct hjc_cfg {
 int hjc_response_probe(struct mech_ctx *ctx);
 int hjc_udp_setup(struct mech_ctx *ctx);
 int hjc_tun_setup(struct mech_ctx *ctx);
+int hjc_cosnet_setup(struct mech_ctx *ctx);   /* the AOS via cosnet: aos_cosnet.c */
+int hjc_aos_translator_setup(struct mech_ctx *ctx);   /* the AOS via the translator: aos_cosnet.c */
 int hjc_response_measure(struct mech_ctx *ctx, struct samples *s);
 void hjc_response_teardown(struct mech_ctx *ctx);
 struct hjc_path;       /* response.c: what differs between the paths */

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aos_host.h"
 #include "hijackcos.h"
 #include "packet.h"
 
@@ -325,6 +326,30 @@ static const struct hjc_path tun_path = {
 	.open_receiver = tun_open, .wait_packet = tun_wait, .accept = tun_accept, .reply = tun_reply,
 };
 
+/* AOS via cosnet (aos_cosnet.c): the TUN device's packets, read by the VMM's I/O thread, answered by the AOS. */
+static int cosnet_open(struct mech_ctx *ctx, struct hjc_state *st)
+{
+	int rc = tun_open(ctx, st);
+	return rc == BENCH_OK ? aos_cosnet_open(ctx, st) : rc;
+}
+
+static const struct hjc_path cosnet_path = {
+	.name = "cosnet", .dst_addr = TUN_PEER_ADDR,
+	.open_receiver = cosnet_open, .wait_packet = aos_cosnet_wait, .accept = aos_cosnet_accept, .reply = tun_reply,
+};
+
+/* AOS via the translator (aos_cosnet.c): a forwarder process reads the TUN device and uses the translator. */
+static int fwd_open(struct mech_ctx *ctx, struct hjc_state *st)
+{
+	int rc = tun_open(ctx, st);
+	return rc == BENCH_OK ? aos_fwd_open(ctx, st) : rc;
+}
+
+static const struct hjc_path fwd_path = {
+	.name = "translator", .dst_addr = TUN_PEER_ADDR,
+	.open_receiver = fwd_open, .wait_packet = aos_fwd_wait, .accept = aos_cosnet_accept, .reply = aos_fwd_reply,
+};
+
 /* ---- the experiment ---- */
 
 /* received_rps of cpu in /proc/net/softnet_stat (inter-processor interrupts for RPS). 0 when unknown. */
@@ -403,7 +428,7 @@ static int response_setup(struct mech_ctx *ctx, const struct hjc_path *path)
 		return mech_why_errno(ctx, BENCH_FAIL, "shared page");
 
 	st->net = netns_case_enter(st->net_why, sizeof(st->net_why));
-	if (path == &tun_path && st->net != NETNS_VETH)
+	if (path != &udp_path && st->net != NETNS_VETH)
 		return mech_why(ctx, BENCH_SKIP, "the TUN path needs private network namespaces and a veth "
 			       "(root / CAP_NET_ADMIN): %s", st->net_why);
 	int rc = peer_start_or_fail(ctx, &st->sender, true, ctx->peer_cpu, sender_main, st);
@@ -469,6 +494,16 @@ int hjc_udp_setup(struct mech_ctx *ctx)
 int hjc_tun_setup(struct mech_ctx *ctx)
 {
 	return response_setup(ctx, &tun_path);
+}
+
+int hjc_cosnet_setup(struct mech_ctx *ctx)
+{
+	return response_setup(ctx, &cosnet_path);
+}
+
+int hjc_aos_translator_setup(struct mech_ctx *ctx)
+{
+	return response_setup(ctx, &fwd_path);
 }
 
 int hjc_response_measure(struct mech_ctx *ctx, struct samples *s)
