@@ -31,7 +31,7 @@
 #include "samples.h"
 #include "tsc.h"
 
-#define MECHANISM_ABI_VERSION 2
+#define MECHANISM_ABI_VERSION 3
 
 enum bench_rc { BENCH_OK = 0, BENCH_SKIP = 1, BENCH_FAIL = -1 };
 
