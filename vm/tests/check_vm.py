@@ -122,6 +122,14 @@ def rig():
             check(os.path.isfile(os.path.join(out, name)), f"{name} missing from the out folder")
         print(f"status and /out round trip: ok ({res['accel_label']}, {res['elapsed_s']:.1f} s)")
 
+        # a file the image places under /tmp (a checkout under /tmp, as CI's clean clone) is seen
+        probe = os.path.join(tmp, "probe.txt")
+        with open(probe, "w") as f:
+            f.write("under tmp\n")
+        res = gbvm.run(f"cat {probe} > probe.txt", files=[probe], out_dir=out, timeout_s=240)
+        check(res["rc"] == 0 and open(os.path.join(out, "probe.txt")).read() == "under tmp\n",
+              f"{probe} placed in the image is not visible in the guest (status {res['rc']})")
+
         # a guest that panics: VmError(3), the console tail in its message, no qemu left
         try:
             gbvm.run("echo c > /proc/sysrq-trigger; sleep 60", timeout_s=240)
