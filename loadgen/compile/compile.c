@@ -19,6 +19,7 @@
 
 #include "loadgen.h"
 #include "project.h"
+#include "project_dirs.h"
 #include "roundloop.h"
 #include "scratch.h"
 
@@ -46,33 +47,27 @@ static const struct opt_desc compile_opts[] = {
 
 /* ctx->priv, from start() to stop(); the load process works on its own copy. */
 struct compile_state {
-	struct scratch sc;
+	struct project_dirs dirs;
 	struct roundloop rl;
 	int units, jobs, cpu;
 	uint64_t seed, source_bytes;
-	char proj[SCRATCH_PATH_MAX], obj[SCRATCH_PATH_MAX], log[SCRATCH_PATH_MAX];
-	char jobs_arg[16];
 };
 
 static int compile_prepare(void *arg, char *why, size_t why_len)
 {
 	struct compile_state *st = arg;
-	if (mkdir(st->proj, 0755) != 0) {
-		snprintf(why, why_len, "mkdir %s: %s", st->proj, strerror(errno));
-		return -1;
-	}
-	return project_write(st->proj, st->seed, st->units, NULL, why, why_len);
+	return project_dirs_write(&st->dirs, st->seed, st->units, NULL, why, why_len);
 }
 
 static pid_t compile_round_start(void *arg, char *why, size_t why_len)
 {
 	struct compile_state *st = arg;
-	if (scratch_rm_tree(st->obj) != 0 || mkdir(st->obj, 0755) != 0) {
-		snprintf(why, why_len, "cannot empty %s: %s", st->obj, strerror(errno));
+	if (scratch_rm_tree(st->dirs.obj) != 0 || mkdir(st->dirs.obj, 0755) != 0) {
+		snprintf(why, why_len, "cannot empty %s: %s", st->dirs.obj, strerror(errno));
 		return -1;
 	}
-	char *argv[] = { "make", "-s", "-j", st->jobs_arg, "CC=gcc", NULL };
-	struct spawn_opts o = { .cwd = st->proj, .cpu = -1, .log_path = st->log, .keep_fd = st->sc.keep_fd };
+	char *argv[] = { "make", "-s", "-j", st->dirs.jobs_arg, "CC=gcc", NULL };
+	struct spawn_opts o = { .cwd = st->dirs.proj, .cpu = -1, .log_path = st->dirs.log, .keep_fd = st->dirs.sc.keep_fd };
 	return scratch_spawn(argv, &o, why, why_len);
 }
 
@@ -81,7 +76,7 @@ static int compile_round_end(void *arg, int status, char *why, size_t why_len)
 	struct compile_state *st = arg;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char what[200];
-		scratch_describe_exit(status, st->log, what, sizeof(what));
+		scratch_describe_exit(status, st->dirs.log, what, sizeof(what));
 		snprintf(why, why_len, "make: %s", what);
 		return -1;
 	}
@@ -91,7 +86,7 @@ static int compile_round_end(void *arg, int status, char *why, size_t why_len)
 static void compile_cut_short(void *arg, struct roundloop_shared *sh)
 {
 	struct compile_state *st = arg;
-	scratch_count_files(st->obj, ".o", &sh->partial_units, &sh->partial_bytes);
+	scratch_count_files(st->dirs.obj, ".o", &sh->partial_units, &sh->partial_bytes);
 }
 
 static const struct roundloop_ops compile_round_ops = {
@@ -120,7 +115,7 @@ static void compile_free(struct load_ctx *ctx)
 		return;
 	roundloop_stop(&st->rl, NULL, 0);
 	roundloop_free(&st->rl);
-	scratch_remove(&st->sc);
+	scratch_remove(&st->dirs.sc);
 	free(st);
 	ctx->priv = NULL;
 }
@@ -136,17 +131,10 @@ static int compile_start(struct load_ctx *ctx)
 	st->jobs = (int)cfg->jobs;
 	st->seed = (uint64_t)cfg->seed;
 	st->cpu = cfg->cpu_mode == COMPILE_CPU_CASE ? ctx->case_cpu : ctx->cpu;
-	snprintf(st->jobs_arg, sizeof(st->jobs_arg), "%d", st->jobs);
 	char why[256];
-	if (scratch_create(&st->sc, "compile", why, sizeof(why)) != 0) {
+	if (project_dirs_init(&st->dirs, "compile", st->jobs, why, sizeof(why)) != 0) {
 		compile_free(ctx);
 		return load_why(ctx, BENCH_FAIL, "%s", why);
-	}
-	if (scratch_join(st->proj, sizeof(st->proj), st->sc.path, "proj") ||
-	    scratch_join(st->obj, sizeof(st->obj), st->proj, "obj") ||
-	    scratch_join(st->log, sizeof(st->log), st->sc.path, "make.log")) {
-		compile_free(ctx);
-		return load_why(ctx, BENCH_FAIL, "scratch paths too long");
 	}
 	if (roundloop_start(&st->rl, &compile_round_ops, st, st->cpu, COMPILE_READY_TIMEOUT_MS, why,
 			    sizeof(why)) != 0) {

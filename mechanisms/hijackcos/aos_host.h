@@ -15,6 +15,7 @@
 #include "../kvm/kvm_runloop.h"
 #include "aos_abi.h"
 #include "hijackcos.h"
+#include "../../loadgen/compile/project_dirs.h"
 #include "scratch.h"
 
 /* Seeds the host plants in the components' private pages (B returns seed + arg). */
@@ -33,9 +34,7 @@ struct hjc_cfg_all {
 
 /* compile.c: the build's scratch folder. */
 struct hjc_compile_state {
-	struct scratch sc;
-	char proj[SCRATCH_PATH_MAX], obj[SCRATCH_PATH_MAX], log[SCRATCH_PATH_MAX];
-	char jobs_arg[16];
+	struct project_dirs dirs;
 };
 
 /* Where the vCPU thread stands (aos_vm.c). */

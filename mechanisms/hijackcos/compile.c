@@ -194,17 +194,17 @@ static struct hjc_compile_state *compile_priv(struct mech_ctx *ctx)
 static int build_once(struct mech_ctx *ctx, enum interpose how, uint64_t *ns, uint64_t *notified)
 {
 	struct hjc_compile_state *cs = compile_priv(ctx);
-	char *argv[] = { "make", "-s", "-j", cs->jobs_arg, "CC=gcc", NULL };
-	if (scratch_rm_tree(cs->obj) != 0 || mkdir(cs->obj, 0755) != 0)
-		return mech_why_errno(ctx, BENCH_FAIL, "cannot empty %s", cs->obj);
-	int out_fd = open(cs->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char *argv[] = { "make", "-s", "-j", cs->dirs.jobs_arg, "CC=gcc", NULL };
+	if (scratch_rm_tree(cs->dirs.obj) != 0 || mkdir(cs->dirs.obj, 0755) != 0)
+		return mech_why_errno(ctx, BENCH_FAIL, "cannot empty %s", cs->dirs.obj);
+	int out_fd = open(cs->dirs.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int rp[2];
 	if (out_fd < 0 || pipe2(rp, O_CLOEXEC) != 0)
 		return mech_why_errno(ctx, BENCH_FAIL, "build log or pipe");
 	uint64_t t0 = mono_ns();
 	pid_t pid = fork();
 	if (pid == 0)
-		build_child(argv, cs->proj, ctx->cpu, out_fd, cs->sc.keep_fd, rp[1], how);
+		build_child(argv, cs->dirs.proj, ctx->cpu, out_fd, cs->dirs.sc.keep_fd, rp[1], how);
 	close(rp[1]);
 	close(out_fd);
 	if (pid < 0) {
@@ -245,7 +245,7 @@ static int build_once(struct mech_ctx *ctx, enum interpose how, uint64_t *ns, ui
 		return rc;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char why[256];
-		scratch_describe_exit(status, cs->log, why, sizeof(why));
+		scratch_describe_exit(status, cs->dirs.log, why, sizeof(why));
 		return mech_why(ctx, BENCH_FAIL, "make%s: %s", how == INTERPOSE_NONE ? "" : " (interposed)", why);
 	}
 	return BENCH_OK;
@@ -269,17 +269,9 @@ int hjc_compile_setup(struct mech_ctx *ctx)
 	if (bad)
 		return mech_why(ctx, BENCH_FAIL, "%s", bad);
 	char why[256];
-	if (scratch_create(&cs->sc, "hjcos-compile", why, sizeof(why)) != 0)
-		return mech_why(ctx, BENCH_FAIL, "%s", why);
-	if (scratch_join(cs->proj, sizeof(cs->proj), cs->sc.path, "proj") ||
-	    scratch_join(cs->obj, sizeof(cs->obj), cs->proj, "obj") ||
-	    scratch_join(cs->log, sizeof(cs->log), cs->sc.path, "make.log"))
-		return mech_why(ctx, BENCH_FAIL, "scratch paths too long");
-	snprintf(cs->jobs_arg, sizeof(cs->jobs_arg), "%lld", (long long)cfg->jobs);
 	uint64_t bytes = 0;
-	if (mkdir(cs->proj, 0755) != 0)
-		return mech_why_errno(ctx, BENCH_FAIL, "mkdir %s", cs->proj);
-	if (project_write(cs->proj, COMPILE_SEED, (int)cfg->units, &bytes, why, sizeof(why)) != 0)
+	if (project_dirs_init(&cs->dirs, "hjcos-compile", cfg->jobs, why, sizeof(why)) != 0 ||
+	    project_dirs_write(&cs->dirs, COMPILE_SEED, (int)cfg->units, &bytes, why, sizeof(why)) != 0)
 		return mech_why(ctx, BENCH_FAIL, "%s", why);
 	report_int(ctx->report, "units", cfg->units, "files");
 	report_real(ctx->report, "source_kib", (double)bytes / 1024.0, "KiB");
@@ -337,5 +329,5 @@ int hjc_compile_notify_measure(struct mech_ctx *ctx, struct samples *s)
 
 void hjc_compile_teardown(struct mech_ctx *ctx)
 {
-	scratch_remove(&compile_priv(ctx)->sc);
+	scratch_remove(&compile_priv(ctx)->dirs.sc);
 }

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "../../loadgen/compile/project.h"
+#include "../../loadgen/compile/project_dirs.h"
 #include "mechanism.h"
 #include "scratch.h"
 
@@ -41,9 +42,7 @@ static const struct opt_desc compile_opts[] = {
 
 /* ctx->priv */
 struct workload_state {
-	struct scratch sc;
-	char proj[SCRATCH_PATH_MAX], obj[SCRATCH_PATH_MAX], log[SCRATCH_PATH_MAX];
-	char jobs_arg[16];
+	struct project_dirs dirs;
 };
 
 #define WORKLOAD_SEED 1
@@ -73,17 +72,9 @@ static int compile_setup(struct mech_ctx *ctx)
 	if (bad)
 		return mech_why(ctx, BENCH_FAIL, "%s", bad);
 	char why[256];
-	if (scratch_create(&st->sc, "workload", why, sizeof(why)) != 0)
-		return mech_why(ctx, BENCH_FAIL, "%s", why);
-	if (scratch_join(st->proj, sizeof(st->proj), st->sc.path, "proj") ||
-	    scratch_join(st->obj, sizeof(st->obj), st->proj, "obj") ||
-	    scratch_join(st->log, sizeof(st->log), st->sc.path, "make.log"))
-		return mech_why(ctx, BENCH_FAIL, "scratch paths too long");
-	snprintf(st->jobs_arg, sizeof(st->jobs_arg), "%lld", (long long)cfg->jobs);
 	uint64_t bytes = 0;
-	if (mkdir(st->proj, 0755) != 0)
-		return mech_why_errno(ctx, BENCH_FAIL, "mkdir %s", st->proj);
-	if (project_write(st->proj, WORKLOAD_SEED, (int)cfg->units, &bytes, why, sizeof(why)) != 0)
+	if (project_dirs_init(&st->dirs, "workload", cfg->jobs, why, sizeof(why)) != 0 ||
+	    project_dirs_write(&st->dirs, WORKLOAD_SEED, (int)cfg->units, &bytes, why, sizeof(why)) != 0)
 		return mech_why(ctx, BENCH_FAIL, "%s", why);
 	report_int(ctx->report, "units", cfg->units, "files");
 	report_int(ctx->report, "jobs", cfg->jobs, "");
@@ -96,12 +87,12 @@ static int compile_setup(struct mech_ctx *ctx)
 static int compile_measure(struct mech_ctx *ctx, struct samples *s)
 {
 	struct workload_state *st = ctx->priv;
-	char *argv[] = { "make", "-s", "-j", st->jobs_arg, "CC=gcc", NULL };
-	struct spawn_opts o = { .cwd = st->proj, .cpu = -1, .log_path = st->log, .keep_fd = st->sc.keep_fd };
+	char *argv[] = { "make", "-s", "-j", st->dirs.jobs_arg, "CC=gcc", NULL };
+	struct spawn_opts o = { .cwd = st->dirs.proj, .cpu = -1, .log_path = st->dirs.log, .keep_fd = st->dirs.sc.keep_fd };
 	uint64_t builds = 0;
 	while (!samples_full(s)) {
-		if (scratch_rm_tree(st->obj) != 0 || mkdir(st->obj, 0755) != 0)
-			return mech_why_errno(ctx, BENCH_FAIL, "cannot empty %s", st->obj);
+		if (scratch_rm_tree(st->dirs.obj) != 0 || mkdir(st->dirs.obj, 0755) != 0)
+			return mech_why_errno(ctx, BENCH_FAIL, "cannot empty %s", st->dirs.obj);
 		char why[256];
 		uint64_t t0 = mono_ns();
 		pid_t pid = scratch_spawn(argv, &o, why, sizeof(why));
@@ -112,7 +103,7 @@ static int compile_measure(struct mech_ctx *ctx, struct samples *s)
 			return mech_why_errno(ctx, BENCH_FAIL, "waitpid for make");
 		uint64_t t1 = mono_ns();
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			scratch_describe_exit(status, st->log, why, sizeof(why));
+			scratch_describe_exit(status, st->dirs.log, why, sizeof(why));
 			return mech_why(ctx, BENCH_FAIL, "make: %s", why);
 		}
 		samples_add(s, t1 - t0);
@@ -125,7 +116,7 @@ static int compile_measure(struct mech_ctx *ctx, struct samples *s)
 static void compile_teardown(struct mech_ctx *ctx)
 {
 	struct workload_state *st = ctx->priv;
-	scratch_remove(&st->sc);
+	scratch_remove(&st->dirs.sc);
 }
 
 static const struct variant_desc workload_variants[] = {
