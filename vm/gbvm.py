@@ -345,7 +345,7 @@ def gzip_decompress(data):
     return gzip.decompress(data)
 
 
-def tail(text, lines=40):
+def tail(text, lines=120):
     return "\n".join(text.splitlines()[-lines:])
 
 
