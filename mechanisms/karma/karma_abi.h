@@ -70,4 +70,5 @@ struct karma_shared {
 	uint64_t fired;           /* PV modes: events raised by the VMM (incremented before each injection) */
 	uint64_t entry_max_cycles;/* the timer handler's largest entry latency (release-path runs) */
 	uint64_t lost;            /* at each flush: events raised whose interrupt never came (the guest's watchdog) */
+	uint64_t skipped;         /* at each flush: releases already past when armed, skipped (rt_cyclic.h) */
 };

@@ -18,6 +18,7 @@ struct karma_cfg {
 	int64_t near_every, near_ns;
 	bool raise_tpr;
 	int64_t irq_rate, release_us, dev_work_us;
+	int64_t lose_every;
 	int other_load;
 	int64_t other_kb;
 	int other_cpu;
@@ -34,6 +35,7 @@ struct karma_exp {
 	bool near;       /* takes near_every / near_ns */
 	bool tpr_load;   /* takes the device-interrupt load and the release path */
 	bool other_vm;
+	bool faults;     /* takes lose_every */
 };
 
 static const struct opt_desc karma_opts[] = {
@@ -49,7 +51,18 @@ static const struct opt_desc trigger_opts[] = {
 	OPT_TABLE_END,
 };
 
+#define LOSE_EVERY_OPT \
+	OPT_INT_FIELD(struct karma_cfg, lose_every, "0", 0, 1000000, "events", \
+		      "fault injection, for tests: every Nth timer event is counted but its interrupt withheld " \
+		      "(a lost interrupt: the guest's watchdog must find it; 0: none)")
+
+static const struct opt_desc pv_opts[] = {
+	LOSE_EVERY_OPT,
+	OPT_TABLE_END,
+};
+
 static const struct opt_desc tpr_opts[] = {
+	LOSE_EVERY_OPT,
 	OPT_BOOL_FIELD(struct karma_cfg, raise_tpr, "true",
 		       "the guest's timer handler raises the TPR (CR8's register, written as x2APIC MSR 0x808) for the release path, holding device interrupts back"),
 	OPT_INT_FIELD(struct karma_cfg, irq_rate, "20000", 100, 1000000, "events/s",
@@ -116,6 +129,8 @@ static int karma_setup(struct mech_ctx *ctx, const struct karma_exp *e)
 		vc.release_ns = (uint64_t)cfg->release_us * 1000u;
 		vc.dev_work_ns = (uint64_t)cfg->dev_work_us * 1000u;
 	}
+	if (e->faults)
+		vc.lose_every = (uint64_t)cfg->lose_every;
 	if (e->other_vm) {
 		vc.other = cfg->other_load == 1 ? KARMA_OTHER_MEM : KARMA_OTHER_SPIN;
 		vc.other_bytes = (uint64_t)cfg->other_kb << 10;
@@ -135,11 +150,11 @@ static int karma_setup(struct mech_ctx *ctx, const struct karma_exp *e)
 		return karma_setup(ctx, &e); \
 	}
 KARMA_SETUP(setup_lapic, .mode = KARMA_TIMER_LAPIC)
-KARMA_SETUP(setup_pv_immediate, .mode = KARMA_TIMER_PV)
-KARMA_SETUP(setup_pv_deferred, .mode = KARMA_TIMER_PV_DEFERRED)
+KARMA_SETUP(setup_pv_immediate, .mode = KARMA_TIMER_PV, .faults = true)
+KARMA_SETUP(setup_pv_deferred, .mode = KARMA_TIMER_PV_DEFERRED, .faults = true)
 KARMA_SETUP(setup_pv_soft, .mode = KARMA_TIMER_PV, .soft = true, .near = true)
 KARMA_SETUP(setup_pv_hard, .mode = KARMA_TIMER_PV, .near = true)
-KARMA_SETUP(setup_tpr, .mode = KARMA_TIMER_PV, .tpr_load = true)
+KARMA_SETUP(setup_tpr, .mode = KARMA_TIMER_PV, .tpr_load = true, .faults = true)
 KARMA_SETUP(setup_othervm, .mode = KARMA_TIMER_PV, .other_vm = true)
 
 static int karma_measure(struct mech_ctx *ctx, struct samples *s)
@@ -164,9 +179,9 @@ static const struct variant_desc karma_variants[] = {
 	{ .name = "vm-lapic", .help = "Fig. 4 on KVM: the guest arms KVM's in-kernel LAPIC TSC-deadline timer",
 	  .setup = setup_lapic },
 	{ .name = "vm-pv-immediate", .help = "Fig. 4/5a: Karma's paravirtual timer, a hypercall per period arms a host "
-	  "timerfd, injected by irqfd/MSI", .setup = setup_pv_immediate },
+	  "timerfd, injected by irqfd/MSI", .opts = pv_opts, .setup = setup_pv_immediate },
 	{ .name = "vm-pv-deferred", .help = "Fig. 5b: next deadline written to a shared page without exit, the VMM "
-	  "re-arms at each expiry", .setup = setup_pv_deferred },
+	  "re-arms at each expiry", .opts = pv_opts, .setup = setup_pv_deferred },
 	{ .name = "vm-pv-soft", .help = "Fig. 6: close deadlines (below exit + entry) injected at once; counts soft/hard",
 	  .opts = trigger_opts, .setup = setup_pv_soft },
 	{ .name = "vm-pv-hard", .help = "Fig. 6: the same requests, every one armed on the host timer",

@@ -63,10 +63,18 @@ static int arm_host_timer(struct karma_vmm *v, uint64_t deadline)
 	return timerfd_settime(v->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* The event count first (the guest's handler reads it before its stamp), then the MSI. */
+/*
+ * The event count first (the guest's handler reads it before its stamp),
+ * then the MSI; with lose_every, every Nth MSI is withheld (a lost
+ * interrupt, for the watchdog tests).
+ */
 static int inject_timer(struct karma_vmm *v)
 {
-	__atomic_add_fetch(&v->shared->fired, 1, __ATOMIC_SEQ_CST);
+	uint64_t n = __atomic_add_fetch(&v->shared->fired, 1, __ATOMIC_SEQ_CST);
+	if (v->cfg.lose_every && n % v->cfg.lose_every == 0) {
+		atomic_fetch_add(&v->withheld, 1);
+		return 0;
+	}
 	uint64_t one = 1;
 	return write(v->timer_irq_fd, &one, sizeof(one)) == (ssize_t)sizeof(one) ? 0 : -1;
 }
@@ -285,6 +293,7 @@ static int on_flush(struct kvm_vcpu *vcpu, void *arg, uint32_t value)
 		.early = mb->arg[KARMA_FLUSH_EARLY], .dev_irqs = mb->arg[KARMA_FLUSH_DEV_IRQS],
 		.dev_in_window = mb->arg[KARMA_FLUSH_DEV_IN_WINDOW], .held_back = mb->arg[KARMA_FLUSH_HELD_BACK],
 		.hc_arms = mb->arg[KARMA_FLUSH_HC_ARMS], .lost = v->shared->lost,
+		.skipped = v->shared->skipped,
 	};
 	v->flushes++;
 	mb->ret[0] = samples_full(v->s) ? 1 : 0;
@@ -372,6 +381,7 @@ void karma_vmm_report(const struct karma_vmm *v, struct report *r)
 	report_int(r, "periods", (int64_t)c->periods, "periods");
 	report_int(r, "missed_periods", (int64_t)c->missed, "periods");
 	report_int(r, "early_events", (int64_t)c->early, "");
+	report_int(r, "skipped_releases", (int64_t)c->skipped, "periods");
 	if (v->cfg.mode != KARMA_TIMER_LAPIC)
 		report_int(r, "lost_interrupts", (int64_t)c->lost, "");
 	report_int(r, "max_latency_cycles", (int64_t)v->max_cycles, "cycles");
@@ -384,6 +394,8 @@ void karma_vmm_report(const struct karma_vmm *v, struct report *r)
 		report_int(r, "soft_triggers", (int64_t)atomic_load(&v->soft), "");
 		report_int(r, "hard_triggers", (int64_t)atomic_load(&v->hard), "");
 		report_int(r, "host_timer_expiries", (int64_t)atomic_load(&v->expiries), "");
+		if (v->cfg.lose_every)
+			report_int(r, "interrupts_withheld_by_fault_injection", (int64_t)atomic_load(&v->withheld), "");
 	}
 	if (v->cfg.mode == KARMA_TIMER_PV_DEFERRED) {
 		report_int(r, "deferred_arms", (int64_t)atomic_load(&v->deferred_arms), "");

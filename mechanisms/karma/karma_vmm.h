@@ -44,6 +44,7 @@ struct karma_vmm_config {
 	uint64_t dev_work_ns;         /* the guest's device handler's work */
 	bool tpr;                     /* the guest raises the TPR for the release path */
 	uint64_t irq_rate;            /* device interrupts per second (0: no device load) */
+	uint64_t lose_every;          /* fault injection: every Nth timer event's interrupt withheld (0: none) */
 	enum karma_other_load other;
 	uint64_t other_bytes;         /* KARMA_OTHER_MEM: bytes the other VM walks */
 	int other_cpu;                /* the other VM's vCPU thread's CPU (-1: unpinned), SCHED_OTHER */
@@ -53,7 +54,7 @@ struct karma_vmm_config {
 
 /* What the guest reported with its latest flush. */
 struct karma_guest_counts {
-	uint64_t periods, missed, early, dev_irqs, dev_in_window, held_back, hc_arms, lost;
+	uint64_t periods, missed, early, dev_irqs, dev_in_window, held_back, hc_arms, lost, skipped;
 };
 
 struct karma_vmm {
@@ -69,7 +70,7 @@ struct karma_vmm {
 	_Atomic bool stopping;
 	_Atomic int stop_request;     /* the vCPU loop's (a thread that failed ends the case) */
 	/* counted by the VMM */
-	_Atomic uint64_t soft, hard, expiries, deferred_arms, idle_expiries, dev_sent;
+	_Atomic uint64_t soft, hard, expiries, deferred_arms, idle_expiries, dev_sent, withheld;
 	uint64_t exit_entry_min_cycles, exit_entry_cycles;   /* the guest's calibration (median used) */
 	uint64_t flushes, nop_exits;
 	uint64_t max_cycles;          /* the largest latency recorded, guest cycles */

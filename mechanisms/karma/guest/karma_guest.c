@@ -118,6 +118,7 @@ static int flush(const struct rt_cyclic_result *r)
 	mb->arg[KARMA_FLUSH_HELD_BACK] = g.held_back;
 	mb->arg[KARMA_FLUSH_HC_ARMS] = g.hc_arms;
 	shared()->lost = r->lost;
+	shared()->skipped = r->skipped;
 	mb->ret[0] = 0;
 	rt_hypercall(KARMA_HC_FLUSH, 0);
 	g.n = 0;
@@ -188,6 +189,7 @@ __attribute__((noreturn)) static void cyclic(const struct kvm_boot_info *boot)
 	calibrate();
 	struct rt_cyclic c = {
 		.period_cycles = g.period, .watchdog_cycles = watchdog, .arm = arm, .record = record,
+		.skip_missed = g.mode != KARMA_TIMER_PV_DEFERRED,   /* deferred: the next release is the host's already */
 		.released = g.release_cycles || g.tpr ? released : NULL,
 	};
 	struct rt_cyclic_result r = { 0 };

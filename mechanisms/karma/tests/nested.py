@@ -15,7 +15,11 @@ tests/nested.toml there and checks what came back:
   - vm-pv-deferred makes fewer arm exits per period than vm-pv-immediate
     (and, where KVM's exit counters are readable, fewer exits per period);
   - vm-tpr with the TPR raised: no device interrupt lands in a release path,
-    and some were held back in the IRR; without it none are held back.
+    and some were held back in the IRR; without it none are held back;
+  - interrupts the VMM withholds (lose_every, fault injection) are each found
+    by the guest's watchdog and counted lost, also under a device load with
+    the TPR raised (the case that once hung: the load's wakes kept pushing
+    the watchdog out, and a TPR left raised masked it).
 Exit 77 when gbvm cannot boot a guest here.
 """
 import os
@@ -116,6 +120,23 @@ def main():
     if gb.ok(rows, "n-tpr-off"):
         check(f("n-tpr-off", "release_paths_held_back", 1) == 0, "TPR not raised: something held back")
         check(f("n-tpr-off", "dev_irqs_handled", 0) > 0, "TPR off: no device interrupt handled")
+    for case in ("n-pv-lost", "n-tpr-lost"):
+        check(case in rows, f"{case}: not in the results")
+        if gb.ok(rows, case):
+            withheld = f(case, "interrupts_withheld_by_fault_injection", 0)
+            lost = f(case, "lost_interrupts", 0)
+            check(withheld > 0, f"{case}: no interrupt withheld")
+            # the last withheld one may come after the guest's final flush
+            check(withheld - 1 <= lost <= withheld, f"{case}: {withheld} withheld, {lost} found lost by the watchdog")
+        if gb.ok(rows, case):
+            # a lost event is one late sample, not a lag every later period carries (skip_missed)
+            check(f(case, "missed_periods", 99) <= f(case, "periods", 0) // 2,
+                  f"{case}: {f(case, 'missed_periods')} of {f(case, 'periods')} periods missed "
+                  f"({f(case, 'skipped_releases')} releases skipped)")
+    if gb.ok(rows, "n-tpr-lost"):
+        check(f("n-tpr-lost", "dev_irqs_in_release_path", 1) == 0,
+              "TPR raised, interrupts lost: device interrupt in a release path after a lost event")
+        check(f("n-tpr-lost", "early_events", 1) == 0, "interrupts lost: an event credited before its deadline")
     if failures:
         print(f"{len(failures)} failure(s); results in {out}", file=sys.stderr)
         return 1

@@ -7,15 +7,31 @@ void rt_cyclic_run(const struct rt_cyclic *c, uint64_t first, struct rt_cyclic_r
 {
 	uint64_t deadline = c->arm(c->arg, first, 1);
 	for (uint64_t k = 1;; k++) {
+		/*
+		 * The watchdog's time is fixed per period (watchdog_cycles after the
+		 * deadline, or after the wait began if that is later), not pushed out
+		 * at every wake: other interrupts (a device load) wake the HLT far
+		 * more often than the watchdog's span, and re-arming it from now at
+		 * each wake kept it from ever firing, so a lost event hung the loop.
+		 * An event is credited as lost only once that time has passed, never
+		 * at another interrupt's wake between the host's count and its MSI.
+		 */
+		uint64_t start = rt_tsc_start();
+		uint64_t wd = ((int64_t)(start - deadline) > 0 ? start : deadline) + c->watchdog_cycles;
 		while (rt_timer.count < k) {
 			if (c->watchdog_cycles)
-				rt_tsc_deadline_arm(rt_tsc_start() + c->watchdog_cycles);
+				rt_tsc_deadline_arm(wd);
 			rt_irq_wait();
-			uint64_t raised = rt_timer_raised();
-			if (c->watchdog_cycles && rt_timer.count < k && raised >= k) {
+			if (!c->watchdog_cycles || rt_timer.count >= k)
+				continue;
+			uint64_t now = rt_tsc_start();
+			if ((int64_t)(now - wd) < 0)
+				continue;
+			if (rt_timer_raised() >= k) {
 				r->lost++;
-				rt_timer.count = raised;
-				rt_timer.tsc = rt_tsc_start();
+				rt_timer_credit_lost();
+			} else {
+				wd = now + c->watchdog_cycles;   /* nothing raised yet: wait again */
 			}
 		}
 		uint64_t t = rt_timer.tsc;
@@ -38,6 +54,12 @@ void rt_cyclic_run(const struct rt_cyclic *c, uint64_t first, struct rt_cyclic_r
 			r->max_cycles = latency;
 		if (c->record(c->arg, latency, r))
 			return;
-		deadline = c->arm(c->arg, deadline + c->period_cycles, k + 1);
+		uint64_t next = deadline + c->period_cycles;
+		uint64_t now = rt_tsc_start();
+		while (c->skip_missed && (int64_t)(now - next) >= 0) {
+			next += c->period_cycles;
+			r->skipped++;
+		}
+		deadline = c->arm(c->arg, next, k + 1);
 	}
 }

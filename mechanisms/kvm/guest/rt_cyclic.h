@@ -1,7 +1,7 @@
 /*
  * A cyclictest-like periodic loop in the guest (needs rt_timer.h's handler
- * installed): release k is at first + k * period (absolute, never skipped);
- * each period the loop arms the release through a pluggable hook, waits
+ * installed): releases are at first + k * period (absolute); each period
+ * the loop arms the next release through a pluggable hook, waits
  * (HLT) until the timer handler has seen event k, and records
  *
  *     latency = guest TSC at handler entry - release        (cycles)
@@ -10,8 +10,12 @@
  * once) is waited out by polling the TSC to the release, counted `early`,
  * and its latency is from the release to the poll's end. A period whose
  * wake-up came after the next release is counted `missed` (it overran);
- * every period is recorded either way, so recorded == periods. An event
- * whose interrupt is lost (the watchdog, below) is counted `lost`.
+ * every period is recorded either way, so recorded == periods. With
+ * skip_missed, releases already past when the next one is armed (after a
+ * wake-up later than a whole period) are skipped and counted `skipped`, as
+ * cyclictest does: one
+ * late wake-up is one bad sample, not a lag carried by every later one. An
+ * event whose interrupt is lost (the watchdog, below) is counted `lost`.
  */
 #pragma once
 #include <stdint.h>
@@ -22,6 +26,7 @@ struct rt_cyclic_result {
 	uint64_t early;          /* events that arrived before their release */
 	uint64_t max_cycles;
 	uint64_t lost;           /* events raised whose interrupt never came (found by the watchdog) */
+	uint64_t skipped;        /* releases already past when armed: not waited for */
 };
 
 struct rt_cyclic {
@@ -30,6 +35,9 @@ struct rt_cyclic {
 	   far ahead; an event the counter shows raised but whose interrupt never came is then taken
 	   at the watchdog's wake, stamped then, and counted `lost`. */
 	uint64_t watchdog_cycles;
+	/* Skip releases already past (not where the next release is armed ahead of the loop, as a
+	   deferred arming that already handed it to the host). */
+	int skip_missed;
 	/* Arm release `deadline` of period k (k from 1). Returns the deadline actually armed. */
 	uint64_t (*arm)(void *arg, uint64_t deadline, uint64_t k);
 	/* Optional: the release path, right after the handler (interrupts off on entry). Returns the

@@ -20,7 +20,8 @@ __attribute__((interrupt)) static void timer_handler(void *frame)
 	(void)frame;
 	uint64_t seen = host_count ? *host_count : rt_timer.runs + 1;
 	uint64_t t = rt_tsc_start();
-	if (entry_tpr_class)
+	/* a stale event (one the watchdog already credited) starts no release path: no raise */
+	if (entry_tpr_class && seen > rt_timer.count)
 		rt_tpr_set_class(entry_tpr_class);
 	rt_timer.count = seen;
 	rt_timer.tsc = t;
@@ -68,6 +69,16 @@ void rt_timer_raise_tpr_on_entry(uint64_t cls)
 uint64_t rt_timer_raised(void)
 {
 	return host_count ? *host_count : rt_timer.runs;
+}
+
+void rt_timer_credit_lost(void)
+{
+	uint64_t raised = rt_timer_raised();
+	uint64_t t = rt_tsc_start();
+	if (entry_tpr_class && raised > rt_timer.count)
+		rt_tpr_set_class(entry_tpr_class);
+	rt_timer.count = raised;
+	rt_timer.tsc = t;
 }
 
 int rt_timer_watchdog_start(void)

@@ -22,7 +22,9 @@
 
 #define RT_TIMER_VECTOR    0xe0   /* priority class 14 */
 #define RT_SPURIOUS_VECTOR 0xff
-#define RT_WATCHDOG_VECTOR 0xd0   /* the LAPIC timer as a watchdog (rt_timer_watchdog_start) */
+/* The LAPIC timer as a watchdog (rt_timer_watchdog_start): class 15, above the timer's, so that
+   no TPR the runtime raises (rt_timer_raise_tpr_on_entry, class <= 14) can hold it back. */
+#define RT_WATCHDOG_VECTOR 0xf0
 
 #define RT_X2APIC_IRR0       0x20   /* 0x20 - 0x27: 32 vectors each */
 #define RT_X2APIC_LVT_TIMER  0x32
@@ -72,6 +74,12 @@ static inline void rt_irq_disable(void)
 
 /* Events the counter set by rt_timer_count_from says were raised (handler runs without one). */
 uint64_t rt_timer_raised(void);
+/*
+ * The watchdog found raised events whose interrupt never came: credit them
+ * (count, stamped now) and raise the TPR as the handler would have, so that
+ * the release path after a lost event runs as after any other.
+ */
+void rt_timer_credit_lost(void);
 /*
  * Where events come from elsewhere (an irqfd), the LAPIC timer in
  * TSC-deadline mode on RT_WATCHDOG_VECTOR wakes a HLT that an event's
