@@ -18,11 +18,15 @@ The guest's progress lines are printed here as they come (`vm| ...`).
 
 DIR gets summary.csv, hist/ (raw/), cases.jsonl and meta.json as the guest
 wrote them, meta.json with `placement`, `accel`, `vm` (guest kernel, CPUs,
-memory, qemu, boot-to-end seconds) and `host_platform` added (the guest's
-platform is meta.json's `platform`, as always), and DIR/vm/ with the guest's
+memory, qemu, boot-to-end seconds), `host_platform` and `host_measure_lock`
+added (the guest's platform is meta.json's `platform`, as always), and DIR/vm/ with the guest's
 console.log and dmesg.txt. --vm-beside-host first runs the same suite here
 into DIR/host/ and then writes DIR/vm-vs-host.txt and DIR/plots/vm-vs-host.svg
 (plots/vm_ratio.py: per case the VM/native ratio).
+
+The guest runs while this process holds the host's measuring lock (as a
+host run does; --no-lock opts out): a guest, emulated or not, loads the CPUs
+a host run measures on.
 
 $GAPBENCH_VM_APPEND adds to the guest kernel's command line (the tests boot
 a guest that panics with it); $GAPBENCH_VM_CACHE is where gbvm keeps images.
@@ -81,7 +85,8 @@ def parse(argv):
     ap.add_argument("-r", "--raw", action="store_true", help="also DIR/raw/CASE.csv")
     ap.add_argument("-j", "--junit", metavar="FILE", help="the guest run's JUnit XML, written here")
     ap.add_argument("--seed", metavar="N", help="the order seed of cases with repeat > 1")
-    ap.add_argument("--no-lock", action="store_true", help="for the host run of --vm-beside-host")
+    ap.add_argument("--no-lock", action="store_true",
+                    help="boot the guest (and run --vm-beside-host's host run) without the machine's measuring lock")
     ap.add_argument("--vm", action="store_true", help="run the suite in a guest (required)")
     ap.add_argument("--vm-cpus", type=int, default=2, metavar="N", help="guest CPUs (default 2)")
     ap.add_argument("--vm-mem", type=int, default=2048, metavar="MIB", help="guest memory (default 2048)")
@@ -248,6 +253,51 @@ def guest_script(a, harness, suite, label, scale):
     ])
 
 
+def take_measure_lock(take, out):
+    """The host's measuring lock (harness/measure_lock.h: an exclusive record lock on byte 0 of
+    /run/gapbench.lock, or /tmp/gapbench-measure.lock, or $GAPBENCH_MEASURE_LOCK; a shared one on
+    byte 1 + pid so that others see this run) for as long as the guest runs: a guest, emulated or
+    not, loads the CPUs a host run measures on. Returns (file or None, meta record); the lock goes
+    with the file or the process."""
+    import fcntl
+    paths = [os.environ["GAPBENCH_MEASURE_LOCK"]] if os.environ.get("GAPBENCH_MEASURE_LOCK") else \
+        ["/run/gapbench.lock", "/tmp/gapbench-measure.lock"]
+    info = {"requested": take, "taken": False}
+    f = None
+    for path in paths:
+        try:
+            f = open(path, "a+b")
+            info["path"] = path
+            break
+        except OSError as e:
+            info["why"] = f"{path}: {e.strerror}"
+    if f is None:
+        sys.stderr.write(f"{PROG}: warning: cannot open the measuring lock ({info['why']}); running without it\n")
+        return None, info
+    try:
+        fcntl.lockf(f, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, 1 + os.getpid())
+    except OSError:
+        pass   # only so that other runs see this one
+    if not take:
+        return f, info
+    t0 = time.monotonic()
+    try:
+        fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+    except OSError:
+        f.seek(0)
+        holder = f.read(1024).decode(errors="replace").strip()
+        sys.stderr.write(f"{PROG}: waiting for the measuring lock {info['path']}: another gapbench run is "
+                         f"measuring ({holder or 'holder unknown'}); --no-lock runs beside it\n")
+        fcntl.lockf(f, fcntl.LOCK_EX, 1, 0)
+    info["taken"] = True
+    info["waited_s"] = round(time.monotonic() - t0, 3)
+    f.truncate(0)
+    f.write(f"pid={os.getpid()} started={time.strftime('%Y-%m-%dT%H:%M:%S%z')} out={out} (harness run --vm)\n"
+            .encode())
+    f.flush()
+    return f, info
+
+
 def merge_meta(out, res, a, host, started_s, scaled_note, label):
     path = os.path.join(out, "meta.json")
     with open(path) as f:
@@ -261,6 +311,7 @@ def merge_meta(out, res, a, host, started_s, scaled_note, label):
                   "note": ("times measured in this guest are emulated by qemu's TCG: not latencies"
                            if res["accel"] != "kvm" else "hardware virtualization (KVM)")}
     meta["host_platform"] = host
+    meta["host_measure_lock"] = a.lock_info
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(meta, f, indent=2)
@@ -320,6 +371,7 @@ def main(argv):
     which = f"the cases matching {a.filter} among {len(cases)}" if a.filter else f"{len(cases)} case(s)"
     sys.stderr.write(f"{PROG}: {which} of {name} in a guest ({label}; {a.vm_cpus} CPU(s), "
                      f"{a.vm_mem} MiB, limit {timeout} s) into {out}\n")
+    lock, a.lock_info = take_measure_lock(not a.no_lock, out)
     started = time.monotonic()
     vmdir = os.path.join(out, "vm")
     os.makedirs(vmdir, exist_ok=True)

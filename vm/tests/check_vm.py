@@ -173,15 +173,27 @@ def rig():
 def quick(harness, suite):
     with tempfile.TemporaryDirectory(prefix="gbvm-quick-") as tmp:
         out = os.path.join(tmp, "r")
+        # another run holds the host's measuring lock (a private lock file) for 3 s: the guest waits
+        lock = os.path.join(tmp, "measure.lock")
+        holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time\n"
+                                   "f = open(sys.argv[1], 'a+b'); fcntl.lockf(f, fcntl.LOCK_EX, 1, 0)\n"
+                                   "f.write(b'pid=holder'); f.flush(); print('held', flush=True); time.sleep(3)",
+                                   lock], stdout=subprocess.PIPE, text=True)
+        holder.stdout.readline()
         t0 = time.monotonic()
         p = subprocess.run([harness, "run", suite, "--vm", "--out", out], capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=290)
+                           stdin=subprocess.DEVNULL, timeout=290, env=dict(os.environ, GAPBENCH_MEASURE_LOCK=lock))
         took = time.monotonic() - t0
+        holder.wait()
         sys.stderr.write(p.stderr[-6000:])
         check(p.returncode in (0, 1), f"harness run --vm exited {p.returncode}")
         columns, rows = gb.read_summary(out)
         meta = gb.read_meta(out)
         accel = meta.get("accel")
+        check("waiting for the measuring lock" in p.stderr, "no line saying the run waits for the measuring lock")
+        ml = meta.get("host_measure_lock", {})
+        check(ml.get("taken") is True and ml.get("waited_s", 0) >= 1.0,
+              f"meta.json host_measure_lock {ml}: not taken after waiting for the holder")
         check(accel in ("kvm", "tcg"), f"meta.json accel {accel!r}")
         check(columns[-1] == "placement", f"summary.csv's last column is {columns[-1]}, not placement")
         want = "in vm (kvm" if accel == "kvm" else "in vm (tcg: emulated, not a latency"
