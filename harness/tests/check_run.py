@@ -369,7 +369,16 @@ def mode_regression(harness, suite, baselines):
             print(f"timer nanosleep p50 {a} ns vs cyclictest {b} ns: ratio {a / b:.2f}")
             check(1 / 3 <= a / b <= 3, f"timer and cyclictest disagree beyond x3: {a} vs {b} ns")
         with open(os.path.join(out, "meta.json")) as f:
-            cls = machine_class(json.load(f))
+            meta = json.load(f)
+        cls = machine_class(meta)
+        ct = next((c for c in meta.get("cases", []) if c.get("case") == "timer-cyclictest"), None)
+        if ct and rows.get("timer-cyclictest", {}).get("status") == "ok":
+            rep = ct.get("report", {})
+            wall, loops_s = rep.get("cyclictest_wall_s", {}).get("value"), rep.get("cyclictest_loops_time_s",
+                                                                                 {}).get("value")
+            print(f"cyclictest took {wall} s for loops of {loops_s} s")
+            check(wall is not None and loops_s and wall >= 0.9 * loops_s,
+                  f"cyclictest's wall time {wall} s against its loops' {loops_s} s")
         base = os.path.join(baselines, cls)
         if not os.path.isdir(base):
             print(f"no stored baseline for machine class {cls} in {baselines}: orderings only")
