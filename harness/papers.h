@@ -24,8 +24,10 @@
 /*
  * Where this harness runs, for the placement column: $GAPBENCH_PLACEMENT as
  * `harness run --vm` sets it inside its guest ("in vm (kvm)", "in vm (tcg:
- * emulated, not a latency)"), "native" otherwise.
+ * emulated, not a latency)"); without it, PAPERS_PLACEMENT_TCG_DETECTED where
+ * CPUID's hypervisor leaf says qemu's TCG, "native" otherwise.
  */
+#define PAPERS_PLACEMENT_TCG_DETECTED "in vm (tcg: emulated, not a latency; found by CPUID)"
 const char *papers_placement(void);
 /* True for a placement whose times are emulated (qemu's TCG): never a latency, never beside a paper. */
 bool papers_placement_emulated(const char *placement);

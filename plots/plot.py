@@ -13,6 +13,9 @@ plots/figures.toml declares, from summary.csv and the cases' data files
 6), each drawn only when its cases are in DIR; and, when cases name paper
 references, this machine beside each paper number in the paper's unit
 (bars.gp, one chart per paper and unit).
+Rows that ran under qemu's TCG (summary.csv placement) add "[tcg: emulated,
+not a latency...]" to every title: the axes say latency, the times are the
+emulator's.
 Output: DIR/plots/ (a figure's numbers beside it, NAME.csv).
 The scripts read only CSV files: the harness's, or the ones plot.py wrote.
 """
@@ -36,8 +39,16 @@ class BadInput(Exception):
     """A results folder plot.py cannot read: one line, exit 2."""
 
 
+# Appended to every plot's title when the rows ran under qemu's TCG (summary.csv placement): the
+# axes say latency, the numbers are the emulator's.
+EMULATED_NOTE = "\n[tcg: emulated, not a latency: every time here is qemu's emulator's]"
+title_note = ""
+
+
 def gnuplot(script, variables):
     """Run one script with named variables, passed as data (gbresults.gnuplot), never as code."""
+    if title_note and "title" in variables:
+        variables = dict(variables, title=variables["title"] + title_note)
     p = gb.gnuplot(os.path.join(HERE, script), variables)
     if p.returncode != 0 or p.stderr.strip():
         print(f"plot.py: {script}: {p.stderr.strip()}", file=sys.stderr)
@@ -123,6 +134,8 @@ def main():
     except (BadInput, OSError) as e:
         print(f"plot.py: {e}", file=sys.stderr)
         sys.exit(2)
+    global title_note
+    title_note = EMULATED_NOTE if any("tcg" in (r.get("placement") or "") for r in rows) else ""
     by_mech = {}
     for r in rows:
         hist = os.path.join(folder, "hist", r["case"] + ".csv")

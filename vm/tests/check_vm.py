@@ -236,6 +236,14 @@ def quick(harness, suite):
         if accel == "tcg":
             check("not compared" in p.stderr or "reference" not in open(suite).read(),
                   "the papers table under tcg does not say `not compared`")
+        if accel == "tcg" and shutil.which("gnuplot"):
+            pl = subprocess.run([harness, "plot", out], capture_output=True, text=True)
+            check(pl.returncode == 0, f"harness plot on the guest's results exited {pl.returncode}: {pl.stderr}")
+            svgs = [os.path.join(out, "plots", n) for n in os.listdir(os.path.join(out, "plots"))
+                    if n.endswith(".svg")] if os.path.isdir(os.path.join(out, "plots")) else []
+            check(svgs, "harness plot drew nothing")
+            unlabelled = [os.path.basename(n) for n in svgs if "tcg: emulated, not a latency" not in open(n).read()]
+            check(not unlabelled, f"plots of emulated times without the tcg note in their titles: {unlabelled}")
         # the readers of a results folder all take it: report, and compare across placements
         r = subprocess.run([sys.executable, os.path.join(ROOT, "plots", "report.py"), out], capture_output=True,
                            text=True)

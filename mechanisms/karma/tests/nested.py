@@ -72,6 +72,8 @@ def main():
 
     for case, row in rows.items():
         check(row["status"] in ("ok", "skip"), f"{case}: status {row['status']}")
+        # the harness ran in a TCG guest without --vm: CPUID tells it, and every row says so
+        check("tcg" in row.get("placement", ""), f"{case}: placement {row.get('placement')!r} in a TCG guest")
         if row["status"] != "ok":
             continue
         n = int(row["samples"] or 0)
