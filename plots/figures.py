@@ -24,13 +24,18 @@ import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIGURES = os.path.join(HERE, "figures.toml")
-KINDS = {"curves": "curves.gp", "bars": "bars.gp", "series": "timeseries.gp", "shares": "shares.gp"}
-AXES = {"curves": {"category", "logx", "logy", "autology"}, "bars": {"logy", "zero"}, "series": set(), "shares": set()}
+KINDS = {"curves": "curves.gp", "bars": "bars.gp", "series": "timeseries.gp", "shares": "shares.gp", "tails": "cdf.gp"}
+AXES = {"curves": {"category", "logx", "logy", "autology"}, "bars": {"logy", "zero"}, "series": set(), "shares": set(),
+        "tails": set()}
 # drawn once per matching case from its data file (DIR/data/CASE/FILE), not from summary.csv
 PER_CASE = {"series", "shares"}
 REQUIRED = ("name", "title", "kind", "mechanism", "variants", "x", "y", "xlabel", "ylabel")
 KNOWN = set(REQUIRED) | {"labels", "where", "y_scale", "y_data", "series_load", "paper_line", "paper_unit", "axes",
                          "file"}
+# kind "tails": the latency tails (1 - CDF, cdf.gp) of the cases named, from their hist/CASE.csv,
+# one series each in the order of `cases` (fnmatch patterns over case names), labelled by `labels`
+TAILS_REQUIRED = ("name", "title", "kind", "cases")
+TAILS_KNOWN = set(TAILS_REQUIRED) | {"labels"}
 # log y when the values span more than this (axes = "autology")
 AUTOLOG_SPAN = 30.0
 PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
@@ -48,9 +53,12 @@ def figure_problems(figs):
     out, names = [], set()
     for i, f in enumerate(figs):
         where = f"figures.toml: figure {i + 1} ({f.get('name')})"
-        out += [f"{where}: no {k}" for k in REQUIRED if k not in f]
-        if set(f) - KNOWN:
-            out.append(f"{where}: unknown keys {sorted(set(f) - KNOWN)}")
+        tails = f.get("kind") == "tails"
+        out += [f"{where}: no {k}" for k in (TAILS_REQUIRED if tails else REQUIRED) if k not in f]
+        if set(f) - (TAILS_KNOWN if tails else KNOWN):
+            out.append(f"{where}: unknown keys {sorted(set(f) - (TAILS_KNOWN if tails else KNOWN))}")
+        if tails and not (isinstance(f.get("cases"), list) and f.get("cases")):
+            out.append(f"{where}: a tails figure's cases list the case names (patterns) to draw")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", str(f.get("name", ""))):
             out.append(f"{where}: name is not [a-z0-9-]")
         if f.get("name") in names:
@@ -62,7 +70,7 @@ def figure_problems(figs):
             bad = set(str(f.get("axes", "")).split()) - AXES[f["kind"]]
             if bad:
                 out.append(f"{where}: axes {sorted(bad)} not for {f['kind']}")
-        if not isinstance(f.get("variants"), list) or not f.get("variants"):
+        if not tails and (not isinstance(f.get("variants"), list) or not f.get("variants")):
             out.append(f"{where}: variants must list the series")
         if (f.get("kind") in PER_CASE) != ("file" in f):
             out.append(f"{where}: file (a case's data file) goes with kind series or shares, and only with them")
@@ -272,6 +280,29 @@ def per_case_plots(folder, rows, fig):
     return out
 
 
+def tails_cases(folder, rows, fig):
+    """[(case, label)] of a tails figure: ok cases with a histogram file, in the order of its patterns."""
+    out = []
+    for pat in fig["cases"]:
+        for r in rows:
+            c = r.get("case", "")
+            if (r.get("status") == "ok" and fnmatch.fnmatchcase(c, pat) and c not in [o for o, _ in out]
+                    and os.path.isfile(os.path.join(folder, "hist", c + ".csv"))):
+                out.append((c, _clean(fig.get("labels", {}).get(c, c)).replace('"', "'")))
+    return out
+
+
+def _draw_tails(rows, folder, out_dir, common, made, gnuplot, fig):
+    cases = tails_cases(folder, rows, fig)
+    if not cases:
+        return True
+    out = os.path.join(out_dir, fig["name"])
+    made.append(out)
+    return gnuplot(KINDS["tails"], dict(common, histdir=os.path.join(folder, "hist") + "/", out=out,
+                                        cases=" ".join(c for c, _ in cases),
+                                        titles=" ".join(f'"{t}"' for _, t in cases), title=fig["title"]))
+
+
 def _draw_per_case(rows, folder, out_dir, common, made, gnuplot, fig):
     ok = True
     for case, path, title in per_case_plots(folder, rows, fig):
@@ -291,6 +322,9 @@ def draw(folder, rows, out_dir, common, made, gnuplot, refdir):
     figs, paper = load()
     ok = True
     for fig in figs:
+        if fig["kind"] == "tails":
+            ok &= _draw_tails(rows, folder, out_dir, common, made, gnuplot, fig)
+            continue
         if fig["kind"] in PER_CASE:
             ok &= _draw_per_case(rows, folder, out_dir, common, made, gnuplot, fig)
             continue

@@ -17,6 +17,9 @@ usage: test_figures.py HARNESS
 4. The per-case figures (kinds series and shares) from made-up data files:
    the QoS packets per task and the service manager's shares, one picture
    per case, none for a case whose file is empty or absent.
+5. Karma's latency tails (kind tails) from made-up histograms: a figure
+   with its cases drawn with its labels, one whose cases are absent not
+   drawn, a case that failed left out.
 """
 import copy
 import csv
@@ -124,6 +127,12 @@ def check_contract():
         edit(f)
         check(figures.figure_problems([f]), f"a figure with {what} is refused")
     check(figures.figure_problems([base, copy.deepcopy(base)]), "a figure name used twice is refused")
+    tails = next(f for f in figs if f["kind"] == "tails")
+    for what, edit in {"no cases": lambda f: f.pop("cases"), "an empty case list": lambda f: f.update(cases=[]),
+                       "an x (not a tails key)": lambda f: f.update(x="working_set_pages")}.items():
+        f = copy.deepcopy(tails)
+        edit(f)
+        check(figures.figure_problems([f]), f"a tails figure with {what} is refused")
 
 
 def check_real(harness, d):
@@ -275,6 +284,41 @@ def check_per_case(harness, d):
           "a case without the figure's data file is not drawn")
 
 
+def check_tails(harness, d):
+    """Karma Figure 7's tails from made-up histograms of its two cases; Figure 5's cases are absent."""
+    folder = os.path.join(d, "tails")
+    os.makedirs(os.path.join(folder, "hist"))
+    rows = []
+    for case, base_ns, status in (("karma-vm-tpr-on", 20000, "ok"), ("karma-vm-tpr-off", 26000, "ok"),
+                                  ("karma-vm-pv-deferred", 15000, "fail: made up")):
+        with open(os.path.join(folder, "hist", case + ".csv"), "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["lo_ns", "hi_ns", "count", "cumulative"])
+            total = 0
+            for i, n in enumerate((500, 300, 120, 50, 20, 8, 2)):
+                total += n
+                w.writerow([base_ns * (i + 1), base_ns * (i + 1) + 999, n, total])
+        rows.append([case, "karma", case.replace("karma-", "").replace("-on", "").replace("-off", ""), "none", status,
+                     ""])
+    with open(os.path.join(folder, "summary.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["case", "mechanism", "variant", "load", "status", "params"])
+        w.writerows(rows)
+    p = plot(harness, folder)
+    check(p.returncode == 0, f"harness plot (made-up karma histograms): {p.returncode} {p.stderr[-400:]}")
+    pd = os.path.join(folder, "plots")
+    size = picture(os.path.join(pd, "karma-fig7.png"))
+    check(size > 10000, f"karma-fig7.png drawn ({size} bytes)")
+    svg = open(os.path.join(pd, "karma-fig7.svg")).read() if os.path.exists(os.path.join(pd, "karma-fig7.svg")) else ""
+    check("TPR raised by the timer handler" in svg and "TPR not raised" in svg, "karma-fig7 names both series")
+    check("Figure 7" in svg, "karma-fig7's title names the paper's figure")
+    check(not os.path.exists(os.path.join(pd, "karma-fig5.png")), "a tails figure whose ok cases are absent is not drawn")
+    figs, _ = figures.load()
+    fig5 = next(f for f in figs if f["name"] == "karma-fig5")
+    as_dicts = [dict(zip(["case", "mechanism", "variant", "load", "status", "params"], r)) for r in rows]
+    check(figures.tails_cases(folder, as_dicts, fig5) == [], "a failed case is left out of its tails figure")
+
+
 def main():
     harness = os.path.abspath(sys.argv[1])
     check_contract()
@@ -284,6 +328,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="gapbench-figures-") as d:
         check_vlib(harness, d)
         check_per_case(harness, d)
+        check_tails(harness, d)
         check_real(harness, d)
     print(f"{len(failures)} check(s) failed" if failures else "all figure checks passed")
     sys.exit(1 if failures else 0)
