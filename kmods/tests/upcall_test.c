@@ -10,6 +10,9 @@
  *                          resume both intact: an interrupted %rax handed back through the ioctl's
  *                          32-bit return value (the old module) breaks the second loop at once
  *   upcall-test hold       registered with a running timer until killed (the SIGKILL test)
+ *   upcall-test churn N    N times: register, a 10 us timer, system calls, close: no upcall
+ *                          after the close (its RETURN would fail), registrations 0 at once
+ *   upcall-test churn-unload  the same until the device is gone (the test rmmods meanwhile)
  * No signal handler is installed: a signal would end the process, not reach the handler.
  */
 #include <fcntl.h>
@@ -310,6 +313,56 @@ static void timer_regs(void)
 	       "intact; registrations 0\n");
 }
 
+/*
+ * One registration with a 10 us timer, `calls` system calls, then close: a timer
+ * upcall still queued at the close must be dropped (delivered after it, its
+ * GBUP_IOC_RETURN on the closed file fails and the handler exits 3). Returns 0,
+ * or -1 when the device cannot be opened (errno set).
+ */
+static int churn_once(long calls)
+{
+	struct gbup_timer t = { .period_ns = GBUP_TIMER_MIN_NS };
+	struct gbup_register r;
+	struct gbup_stats st;
+	int fd = open(GBUP_DEV, O_RDWR);
+
+	if (fd < 0)
+		return -1;
+	r = (struct gbup_register){ .handler = (uintptr_t)upcall_entry, .stack_base = (uintptr_t)up_stack,
+				    .stack_size = STACK_BYTES, .cookie = 3 };
+	KCHECK(ioctl(fd, GBUP_IOC_REGISTER, &r) == 0);
+	up_fd = fd;
+	KCHECK(ioctl(fd, GBUP_IOC_TIMER, &t) == 0);
+	for (long i = 0; i < calls; i++)
+		KCHECK(ioctl(fd, GBUP_IOC_STATS, &st) == 0);
+	close(fd);
+	return 0;
+}
+
+static void churn(long rounds, bool until_gone)
+{
+	long n = 0;
+
+	up_stack = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	KCHECK(up_stack != MAP_FAILED);
+	for (; until_gone || n < rounds; n++) {
+		if (churn_once(200) < 0) {
+			/* the module went away under us (ENODEV while it unloads) */
+			KCHECK(until_gone && (errno == ENOENT || errno == ENODEV || errno == ENXIO));
+			break;
+		}
+		KCHECK(kregistrations(MOD) <= 0);    /* -1: the module is unloading */
+		if (until_gone && n == 0)
+			printf("churn: running\n");  /* the test starts its rmmods now */
+		if (until_gone)
+			usleep(300);                 /* a window for rmmod, right after a close */
+	}
+	KCHECK(n >= 1 && (until_gone || up_entries >= 1));   /* the timer did interrupt the calls */
+	printf("churn: %ld registrations with a 10 us timer closed, %llu upcalls delivered, none after "
+	       "a close; registrations 0 after each%s\n", n, (unsigned long long)up_entries,
+	       until_gone ? "; stopped when the device went away" : "");
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -320,6 +373,10 @@ int main(int argc, char **argv)
 	} else if (argc >= 2 && !strcmp(argv[1], "timer")) {
 		timer_upcalls();
 		timer_regs();
+	} else if (argc >= 2 && !strcmp(argv[1], "churn")) {
+		churn(argc > 2 ? atol(argv[2]) : 200, false);
+	} else if (argc >= 2 && !strcmp(argv[1], "churn-unload")) {
+		churn(0, true);
 	} else if (argc >= 2 && !strcmp(argv[1], "hold")) {
 		struct gbup_timer t = { .period_ns = 10000000 };
 		int fd = up_open_registered(1);
@@ -329,7 +386,7 @@ int main(int argc, char **argv)
 		for (;;)
 			;
 	} else {
-		fprintf(stderr, "usage: upcall-test badioctl|sync [N]|timer|hold\n");
+		fprintf(stderr, "usage: upcall-test badioctl|sync [N]|timer|hold|churn [N]|churn-unload\n");
 		return 2;
 	}
 	return 0;
