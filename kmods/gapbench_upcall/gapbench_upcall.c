@@ -9,15 +9,32 @@
  * written to any user stack. /sys/module/gapbench_upcall/parameters/
  * registrations counts registered handlers; a registration goes with its file
  * (closing it, or the process dying).
+ *
+ * GBUP_IOC_RETURN does not put the registers back inside the ioctl: the
+ * system call's exit stores the ioctl's result in %rax after that, and
+ * sys_ioctl's result is an int, so an interrupted %rax would come back cut to
+ * its sign-extended low 32 bits (a timer upcall that interrupted libc between
+ * loading a vDSO address into %rax and `call *%rax` resumed at that cut
+ * address). The ioctl queues a task_work instead, which restores all the
+ * registers on the way out, after the exit has written %rax.
+ *
+ * Lifetimes: each queued task_work holds a reference to the registration's
+ * file, not to the module. The file's release (which frees the registration)
+ * and the module_put of its owner then run only after the last task_work has
+ * returned: fput() from a task_work never releases the file itself, it queues
+ * the release as the next task_work (or, outside a task, on a workqueue), so
+ * no module code runs once the module can go. The hrtimer is cancelled
+ * (hrtimer_cancel waits for a running callback) before the release frees it.
  */
 #include <linux/atomic.h>
 #include <linux/compat.h>
+#include <linux/errno.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/ptrace.h>
-#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
@@ -33,25 +50,21 @@ static atomic_t gbup_registrations = ATOMIC_INIT(0);
 
 struct gbup_reg {
 	spinlock_t lock;               /* everything below; taken from the timer (hardirq) */
-	refcount_t refs;               /* the file's, and one per queued task_work */
+	struct file *file;             /* the open this is; each queued task_work holds a reference */
 	struct task_struct *task;      /* the registered thread, referenced */
 	u64 handler, stack_top, cookie;
 	bool registered;
 	bool in_upcall;                /* saved holds an interrupted context */
 	bool queued;                   /* twork is on task's task_work list */
+	bool resuming;                 /* rwork is on task's task_work list (in_upcall stays set) */
 	struct pt_regs saved;
 	struct gbup_stats stats;
 	struct hrtimer timer;
 	u64 period_ns, left, timer_seq;
 	u64 tw_arg, tw_tsc;            /* the queued timer upcall's arguments */
-	struct callback_head twork;
+	struct callback_head twork;    /* the timer's upcall */
+	struct callback_head rwork;    /* GBUP_IOC_RETURN's restore */
 };
-
-static void gbup_put(struct gbup_reg *r)
-{
-	if (refcount_dec_and_test(&r->refs))
-		kfree(r);
-}
 
 /* Under r->lock, in the registered thread: leave the kernel in the handler. */
 static void gbup_enter(struct gbup_reg *r, struct pt_regs *regs, u64 arg, u64 tsc, u64 src)
@@ -68,23 +81,64 @@ static void gbup_enter(struct gbup_reg *r, struct pt_regs *regs, u64 arg, u64 ts
 	r->stats.delivered++;
 }
 
-/* task_work of the timer: runs in the registered thread on its way to user mode. */
+/*
+ * A system call's exit whose result asks the signal code to restart it (a
+ * task_work may run inside get_signal(), before that code looks at these
+ * registers): entering the handler here would restart "the call" at the
+ * handler's address, and resume the caller with -ERESTART* in %rax.
+ */
+static bool gbup_restart_pending(const struct pt_regs *regs)
+{
+	long ret = (long)regs->ax;
+
+	return (long)regs->orig_ax >= 0 && ret >= -ERESTART_RESTARTBLOCK && ret <= -ERESTARTSYS;
+}
+
+/*
+ * task_work of the timer: runs in the registered thread on its way to user
+ * mode (after a system call's exit has stored its result, or on the way out
+ * of an interrupt or exception), so the registers here are the ones the
+ * thread resumes with.
+ */
 static void gbup_twork_fn(struct callback_head *cb)
 {
 	struct gbup_reg *r = container_of(cb, struct gbup_reg, twork);
+	struct file *file = r->file;
 	struct pt_regs *regs = task_pt_regs(current);
 	unsigned long irqf;
 
 	spin_lock_irqsave(&r->lock, irqf);
 	r->queued = false;
+	/* file_count 1: ours only, every descriptor is closed: the file is going */
 	if (r->registered && r->task == current && !(current->flags & PF_EXITING) &&
-	    !r->in_upcall && user_mode(regs))
+	    !r->in_upcall && user_mode(regs) && file_count(file) > 1 && !gbup_restart_pending(regs)) {
 		gbup_enter(r, regs, r->tw_arg, r->tw_tsc, GBUP_SRC_TIMER);
-	else
+		regs->orig_ax = -1;    /* the handler is not in a system call: nothing to restart */
+	} else {
 		r->stats.missed++;
+	}
 	spin_unlock_irqrestore(&r->lock, irqf);
-	gbup_put(r);
-	module_put(THIS_MODULE);
+	fput(file);    /* the last reference? its release runs after we return (see the top) */
+}
+
+/* task_work of GBUP_IOC_RETURN: on the way out of that ioctl, after its result went to %rax. */
+static void gbup_rwork_fn(struct callback_head *cb)
+{
+	struct gbup_reg *r = container_of(cb, struct gbup_reg, rwork);
+	struct file *file = r->file;
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long irqf;
+
+	spin_lock_irqsave(&r->lock, irqf);
+	if (r->resuming && r->in_upcall && r->registered && r->task == current) {
+		*regs = r->saved;
+		regs->orig_ax = -1;    /* not a system call: never restarted */
+		r->in_upcall = false;
+		r->stats.returned++;
+	}
+	r->resuming = false;
+	spin_unlock_irqrestore(&r->lock, irqf);
+	fput(file);
 }
 
 static enum hrtimer_restart gbup_timer_fn(struct hrtimer *t)
@@ -96,20 +150,19 @@ static enum hrtimer_restart gbup_timer_fn(struct hrtimer *t)
 	spin_lock(&r->lock);
 	r->stats.timer_fired++;
 	r->timer_seq++;
-	if (!r->registered || r->in_upcall || r->queued) {
+	/* a file count of 0: its release is on the way (and will cancel this timer) */
+	if (!r->registered || r->in_upcall || r->queued ||
+	    !atomic_long_inc_not_zero(&r->file->f_count)) {
 		r->stats.missed++;
 	} else {
 		r->queued = true;
 		r->tw_arg = r->timer_seq;
 		r->tw_tsc = tsc;
-		refcount_inc(&r->refs);
-		__module_get(THIS_MODULE);
 		init_task_work(&r->twork, gbup_twork_fn);
 		if (task_work_add(r->task, &r->twork, TWA_RESUME)) {
-			/* the thread is exiting; the file still holds a reference */
+			/* the thread is exiting; in hardirq fput() defers any release to a workqueue */
 			r->queued = false;
-			refcount_dec(&r->refs);
-			module_put(THIS_MODULE);
+			fput(r->file);
 			r->stats.missed++;
 		}
 	}
@@ -127,7 +180,7 @@ static int gbup_open(struct inode *inode, struct file *f)
 	if (!r)
 		return -ENOMEM;
 	spin_lock_init(&r->lock);
-	refcount_set(&r->refs, 1);
+	r->file = f;
 	hrtimer_init(&r->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	r->timer.function = gbup_timer_fn;
 	f->private_data = r;
@@ -162,7 +215,7 @@ static int gbup_release(struct inode *inode, struct file *f)
 	struct gbup_reg *r = f->private_data;
 
 	gbup_unregister(r);
-	gbup_put(r);
+	kfree(r);    /* no task_work is queued: each would hold a reference to f */
 	return 0;
 }
 
@@ -235,20 +288,32 @@ static long gbup_trigger(struct gbup_reg *r, void __user *up, u64 tsc)
 	return 0;                 /* lands in the handler's %rax, which it ignores */
 }
 
+/*
+ * The registers go back in rwork, on this ioctl's way out: restored here, the
+ * exit would then store this ioctl's result (an int: sys_ioctl's type) over
+ * the interrupted %rax. The upcall stays in_upcall (no timer upcall is
+ * queued) until rwork has run; it runs before the thread is in user mode again.
+ */
 static long gbup_return(struct gbup_reg *r)
 {
-	struct pt_regs *regs = task_pt_regs(current);
-	long ax = gbup_lock_owner(r, true);
+	long err = gbup_lock_owner(r, true);
 
-	if (ax)
-		return ax;
-	*regs = r->saved;
-	regs->orig_ax = -1;       /* not a system call: never restarted */
-	ax = (long)r->saved.ax;   /* the syscall exit path stores our result in %rax */
-	r->in_upcall = false;
-	r->stats.returned++;
+	if (err)
+		return err;
+	if (r->resuming) {
+		spin_unlock_irq(&r->lock);
+		return -EBUSY;
+	}
+	get_file(r->file);     /* our caller holds it: the count is not 0 */
+	init_task_work(&r->rwork, gbup_rwork_fn);
+	if (task_work_add(current, &r->rwork, TWA_RESUME)) {
+		spin_unlock_irq(&r->lock);
+		fput(r->file);
+		return -ESRCH;     /* exiting: nothing will resume */
+	}
+	r->resuming = true;
 	spin_unlock_irq(&r->lock);
-	return ax;
+	return 0;              /* in the handler's %rax, until rwork replaces every register */
 }
 
 static long gbup_timer_set(struct gbup_reg *r, void __user *up)

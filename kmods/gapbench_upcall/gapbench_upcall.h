@@ -15,7 +15,11 @@
  *   %rdx  GBUP_SRC_IOCTL or GBUP_SRC_TIMER
  *   %rcx  the registration's cookie
  * Only the general registers are saved: a handler of asynchronous upcalls
- * that touches vector registers saves them itself.
+ * that touches vector registers saves them itself. All of them come back, each
+ * with its 64 bits (%rax included: GBUP_IOC_RETURN does not hand it back as
+ * the ioctl's int result but restores every register on the ioctl's way out).
+ * A timer upcall still queued when the file's last descriptor is closed is
+ * dropped, never delivered.
  */
 #pragma once
 #include <linux/ioctl.h>
@@ -45,7 +49,9 @@ struct gbup_stats {
 	__u64 delivered;    /* entries into the handler */
 	__u64 returned;     /* GBUP_IOC_RETURNs */
 	__u64 timer_fired;
-	__u64 missed;       /* timer expiries that found an upcall running */
+	__u64 missed;       /* timer expiries not delivered: an upcall running or one queued, or, at
+			       delivery, the file closed, the thread exiting, or a system call whose
+			       exit the signal code must restart */
 };
 
 #define GBUP_IOC_MAGIC 0xB8

@@ -9,6 +9,9 @@ usage: kmod_vm.py --build BUILDDIR --source SRCDIR CASE
               process holding a channel leaves registrations 0
   upcall      bad-ioctl table; ioctl upcalls enter the handler with the sandbox stack in
               %rsp and no signal frame; timer upcalls; SIGKILL of a registered process
+  upcall-timer  30 timer runs under two busy loops, each with all 15 general registers
+              checked across the upcalls that interrupt a loop; registrations with a 10 us
+              timer closed over and over; rmmod retried during such churn, ten times
   hijack      bad-ioctl table; getppid emulated with the executive's value; a child killed
               while held and an executive killed while attached leave registrations 0
   smoke       `harness run` of kmods/tests/kmod-smoke.toml in the guest, modules loaded:
@@ -111,9 +114,14 @@ rmmod gapbench_upcall || fail rmmod
 echo "upcall: all ok"
 """
     elif case == "upcall-timer":
-        # Known defect, quarantined (suite known-bug, not run by ci/test.sh): an asynchronous
-        # (hrtimer + task_work) upcall sometimes resumes the interrupted context with a general
-        # register's value as its %rip (seen: ~1 run in 30 with two busy CPUs in the guest).
+        # Asynchronous (hrtimer + task_work) upcalls with two busy loops on the guest's two CPUs.
+        # Each `timer` run checks that 15 general registers holding 64-bit values survive the
+        # upcalls that interrupt a loop: the module that handed the interrupted %rax back through
+        # sys_ioctl's int result failed every run (and, 1 run in 8 or so, its syscall loop
+        # segfaulted at a vDSO address cut to 32 bits). Then the unload race: registrations with
+        # a 10 us timer closed over and over (no upcall after a close), and rmmod retried
+        # meanwhile until it finds the device closed, ten times: task_works queued just before
+        # a close must not run module code once the module can go (gbvm fails on an Oops).
         body = f"""
 load gapbench_upcall
 (while :; do :; done) & b1=$!
@@ -123,9 +131,31 @@ while [ $i -lt 30 ]; do
 	i=$((i + 1))
 	{u} timer > /tmp/timer.log 2>&1 || {{ kill $b1 $b2; cat /tmp/timer.log; fail "upcall timer (run $i of 30)"; }}
 done
+tail -2 /tmp/timer.log
+{u} churn 200 || {{ kill $b1 $b2; fail "upcall churn"; }}
 kill $b1 $b2
-rmmod gapbench_upcall || fail rmmod
+rmmod gapbench_upcall || fail "rmmod after the churn (a task_work's file reference leaked?)"
 echo "upcall-timer: 30 runs ok"
+r=0
+while [ $r -lt 10 ]; do
+	r=$((r + 1))
+	load gapbench_upcall
+	: > /tmp/churn.log    # truncated here: the last round's "running" must not start the rmmods
+	{u} churn-unload > /tmp/churn.log 2>&1 &
+	c=$!
+	w=0
+	until grep -q running /tmp/churn.log; do
+		w=$((w + 1)); [ $w -lt 300 ] || {{ cat /tmp/churn.log; fail "churn-unload never started"; }}; sleep 0.1
+	done
+	n=0
+	until rmmod gapbench_upcall 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 20000 ] || {{ kill $c; fail "rmmod never found the device closed (round $r)"; }}
+	done
+	wait $c || {{ cat /tmp/churn.log; fail "churn-unload (round $r)"; }}
+	echo "ok   round $r: rmmod after $n refusals, during: $(tail -1 /tmp/churn.log)"
+done
+echo "upcall-timer: unload race, 10 rounds ok"
 """
     elif case == "hijack":
         body = f"""

@@ -4,12 +4,20 @@
  *   upcall-test sync [N]   N ioctl upcalls: the handler runs with %rsp at the top of
  *                          the sandbox stack, nothing written there (no signal frame),
  *                          and the caller resumes intact
- *   upcall-test timer      timer upcalls interrupt a loop without corrupting it
+ *   upcall-test timer      timer upcalls interrupt a loop that makes system calls, then a loop
+ *                          that holds a known 64-bit value in every general register (each with
+ *                          bit 31 set and upper bits that differ from its sign extension), and
+ *                          resume both intact: an interrupted %rax handed back through the ioctl's
+ *                          32-bit return value (the old module) breaks the second loop at once
  *   upcall-test hold       registered with a running timer until killed (the SIGKILL test)
+ *   upcall-test churn N    N times: register, a 10 us timer, system calls, close: no upcall
+ *                          after the close (its RETURN would fail), registrations 0 at once
+ *   upcall-test churn-unload  the same until the device is gone (the test rmmods meanwhile)
  * No signal handler is installed: a signal would end the process, not reach the handler.
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -26,6 +34,9 @@
 static int up_fd;
 static unsigned char *up_stack;
 static volatile uint64_t up_entries, up_bad_rsp, up_last_arg, up_last_src, up_last_cookie;
+/* upcalls whose handler ran while regs_loop() was the interrupted code */
+static volatile uint64_t up_in_regs_loop;
+static volatile int rl_active;
 
 void upcall_entry(void);
 void upcall_c(uint64_t arg, uint64_t ktsc, uint64_t src, uint64_t cookie, uint64_t entry_rsp, uint64_t entry_tsc);
@@ -44,6 +55,42 @@ __asm__(".text\n.globl upcall_entry\n.type upcall_entry,@function\nupcall_entry:
 	"\tud2\n"
 	".size upcall_entry, .-upcall_entry\n");
 
+/*
+ * regs_loop(): rl_left iterations of comparing the 15 general registers but %rsp with
+ * rl_expect[] (rax rbx rcx rdx rsi rdi rbp r8..r15); a mismatch counts in rl_bad, leaves
+ * the registers it found in rl_seen[] and reloads them all. Globals (not static): the asm
+ * names them.
+ */
+#define RL_NREGS 15
+uint64_t rl_expect[RL_NREGS], rl_seen[RL_NREGS];
+volatile uint64_t rl_left, rl_bad;
+static const char *const rl_names[RL_NREGS] = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8",
+						"r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+void regs_loop(void);
+
+#define RL_EACH(op) \
+	op("rax", "0") op("rbx", "8") op("rcx", "16") op("rdx", "24") op("rsi", "32") op("rdi", "40") \
+	op("rbp", "48") op("r8", "56") op("r9", "64") op("r10", "72") op("r11", "80") op("r12", "88") \
+	op("r13", "96") op("r14", "104") op("r15", "112")
+#define RL_LOAD(r, off) "\tmov rl_expect+" off "(%rip), %" r "\n"
+#define RL_CMP(r, off) "\tcmp rl_expect+" off "(%rip), %" r "\n\tjne 3f\n"
+#define RL_SAVE(r, off) "\tmov %" r ", rl_seen+" off "(%rip)\n"
+__asm__(".text\n.globl regs_loop\n.type regs_loop,@function\nregs_loop:\n"
+	"\tpush %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n"
+	"1:\n" RL_EACH(RL_LOAD)
+	"2:\n" RL_EACH(RL_CMP)
+	"\tdecq rl_left(%rip)\n"
+	"\tjnz 2b\n"
+	"\tjmp 4f\n"
+	"3:\n" RL_EACH(RL_SAVE)
+	"\tincq rl_bad(%rip)\n"
+	"\tdecq rl_left(%rip)\n"
+	"\tjnz 1b\n"
+	"4:\n"
+	"\tpop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n"
+	"\tret\n"
+	".size regs_loop, .-regs_loop\n");
+
 void upcall_c(uint64_t arg, uint64_t ktsc, uint64_t src, uint64_t cookie, uint64_t entry_rsp, uint64_t entry_tsc)
 {
 	(void)ktsc;
@@ -54,6 +101,8 @@ void upcall_c(uint64_t arg, uint64_t ktsc, uint64_t src, uint64_t cookie, uint64
 	up_last_src = src;
 	up_last_cookie = cookie;
 	up_entries++;
+	if (rl_active)
+		up_in_regs_loop++;
 	ioctl(up_fd, GBUP_IOC_RETURN);
 	/* only on failure */
 	fprintf(stderr, "upcall-test: GBUP_IOC_RETURN returned: %s\n", strerror(errno));
@@ -219,6 +268,101 @@ static void timer_upcalls(void)
 	printf("timer: asynchronous upcalls interrupted the loop and resumed it intact; registrations 0\n");
 }
 
+/* True while the timer has expiries to come or undelivered ones pending. */
+static bool timer_busy(int fd, const struct gbup_timer *t, struct gbup_stats *st)
+{
+	KCHECK(ioctl(fd, GBUP_IOC_STATS, st) == 0);
+	return st->timer_fired < t->count || st->delivered + st->missed < st->timer_fired;
+}
+
+/* Timer upcalls that interrupt user code holding 64-bit values in every general register. */
+static void timer_regs(void)
+{
+	struct gbup_timer t = { .period_ns = 2000000, .count = 20 };
+	struct gbup_stats st;
+	int fd = up_open_registered(9);
+	double end = now_s() + 60;
+
+	for (int i = 0; i < RL_NREGS; i++)
+		rl_expect[i] = 0x0101010180000001ull * (uint64_t)(i + 1) | 0x80000000ull;
+	up_entries = 0;
+	KCHECK(ioctl(fd, GBUP_IOC_TIMER, &t) == 0);
+	do {
+		rl_left = 200000;
+		rl_active = 1;
+		regs_loop();
+		rl_active = 0;
+	} while (timer_busy(fd, &t, &st) && now_s() < end);
+	printf("timer regs: fired %llu, delivered %llu (%llu in the register loop), returned %llu, "
+	       "missed %llu; %llu register mismatches\n", (unsigned long long)st.timer_fired,
+	       (unsigned long long)st.delivered, (unsigned long long)up_in_regs_loop,
+	       (unsigned long long)st.returned, (unsigned long long)st.missed, (unsigned long long)rl_bad);
+	if (rl_bad)
+		for (int i = 0; i < RL_NREGS; i++)
+			printf("  %-3s expected %016llx found %016llx%s\n", rl_names[i],
+			       (unsigned long long)rl_expect[i], (unsigned long long)rl_seen[i],
+			       rl_seen[i] != rl_expect[i] ? "  <- corrupted" : "");
+	KCHECK(up_in_regs_loop >= 1);
+	KCHECK(rl_bad == 0);
+	KCHECK(up_bad_rsp == 0 && up_last_cookie == 9);
+	KCHECK(st.delivered == up_entries && st.returned == st.delivered);
+	KCHECK(st.delivered + st.missed == st.timer_fired);
+	close(fd);
+	KCHECK(kregistrations(MOD) == 0);
+	printf("timer regs: upcalls that interrupted the register loop resumed it with all 15 registers "
+	       "intact; registrations 0\n");
+}
+
+/*
+ * One registration with a 10 us timer, `calls` system calls, then close: a timer
+ * upcall still queued at the close must be dropped (delivered after it, its
+ * GBUP_IOC_RETURN on the closed file fails and the handler exits 3). Returns 0,
+ * or -1 when the device cannot be opened (errno set).
+ */
+static int churn_once(long calls)
+{
+	struct gbup_timer t = { .period_ns = GBUP_TIMER_MIN_NS };
+	struct gbup_register r;
+	struct gbup_stats st;
+	int fd = open(GBUP_DEV, O_RDWR);
+
+	if (fd < 0)
+		return -1;
+	r = (struct gbup_register){ .handler = (uintptr_t)upcall_entry, .stack_base = (uintptr_t)up_stack,
+				    .stack_size = STACK_BYTES, .cookie = 3 };
+	KCHECK(ioctl(fd, GBUP_IOC_REGISTER, &r) == 0);
+	up_fd = fd;
+	KCHECK(ioctl(fd, GBUP_IOC_TIMER, &t) == 0);
+	for (long i = 0; i < calls; i++)
+		KCHECK(ioctl(fd, GBUP_IOC_STATS, &st) == 0);
+	close(fd);
+	return 0;
+}
+
+static void churn(long rounds, bool until_gone)
+{
+	long n = 0;
+
+	up_stack = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	KCHECK(up_stack != MAP_FAILED);
+	for (; until_gone || n < rounds; n++) {
+		if (churn_once(200) < 0) {
+			/* the module went away under us (ENODEV while it unloads) */
+			KCHECK(until_gone && (errno == ENOENT || errno == ENODEV || errno == ENXIO));
+			break;
+		}
+		KCHECK(kregistrations(MOD) <= 0);    /* -1: the module is unloading */
+		if (until_gone && n == 0)
+			printf("churn: running\n");  /* the test starts its rmmods now */
+		if (until_gone)
+			usleep(300);                 /* a window for rmmod, right after a close */
+	}
+	KCHECK(n >= 1 && (until_gone || up_entries >= 1));   /* the timer did interrupt the calls */
+	printf("churn: %ld registrations with a 10 us timer closed, %llu upcalls delivered, none after "
+	       "a close; registrations 0 after each%s\n", n, (unsigned long long)up_entries,
+	       until_gone ? "; stopped when the device went away" : "");
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -228,6 +372,11 @@ int main(int argc, char **argv)
 		sync_upcalls(argc > 2 ? atol(argv[2]) : 1000);
 	} else if (argc >= 2 && !strcmp(argv[1], "timer")) {
 		timer_upcalls();
+		timer_regs();
+	} else if (argc >= 2 && !strcmp(argv[1], "churn")) {
+		churn(argc > 2 ? atol(argv[2]) : 200, false);
+	} else if (argc >= 2 && !strcmp(argv[1], "churn-unload")) {
+		churn(0, true);
 	} else if (argc >= 2 && !strcmp(argv[1], "hold")) {
 		struct gbup_timer t = { .period_ns = 10000000 };
 		int fd = up_open_registered(1);
@@ -237,7 +386,7 @@ int main(int argc, char **argv)
 		for (;;)
 			;
 	} else {
-		fprintf(stderr, "usage: upcall-test badioctl|sync [N]|timer|hold\n");
+		fprintf(stderr, "usage: upcall-test badioctl|sync [N]|timer|hold|churn [N]|churn-unload\n");
 		return 2;
 	}
 	return 0;
