@@ -32,6 +32,7 @@ struct case_settings {
 	bool keep_samples;        /* false: stream into a histogram (constant memory) */
 	int64_t stream_interval_ms;      /* streamed cases: one summary row per interval */
 	int64_t warmup;           /* samples discarded first */
+	bool warmup_set;          /* a suite's [defaults] or the case named warmup (else the mechanism's default) */
 	int64_t timeout_s;        /* SIGTERM, then SIGKILL after the grace period */
 	int64_t priority;         /* SCHED_FIFO priority, 0 = SCHED_OTHER */
 	int64_t cpu;              /* measuring CPU, -1 = the last online CPU */

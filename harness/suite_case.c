@@ -25,7 +25,8 @@ const struct opt_desc case_settings_opts[] = {
 	OPT_INT_FIELD(struct case_settings, stream_interval_ms, "1000", 10, 3600000, "ms",
 		      "streamed cases: data/CASE/intervals.csv gets one row (count, min, max, p99) per interval"),
 	OPT_INT_FIELD(struct case_settings, warmup, "1000", 0, 100000000, "samples",
-		      "samples taken and discarded before recording (counted in meta.json)"),
+		      "samples taken and discarded before recording (counted in meta.json); where neither the case "
+		      "nor [defaults] sets it, a mechanism may name its own (workload: 1 build)"),
 	OPT_INT_FIELD(struct case_settings, timeout_s, "60", 1, 86400, "s",
 		      "wall-clock limit of the case: SIGTERM, then SIGKILL 2 s later"),
 	OPT_INT_FIELD(struct case_settings, priority, "0", 0, 99, "",
@@ -102,6 +103,7 @@ static int set_opt(struct suite_ctx *c, const struct opt_desc *d, void *cfg, con
 int suite_load_defaults(struct suite_ctx *c, const struct tval *tbl, struct case_settings *set)
 {
 	char why[256];
+	memset(set, 0, sizeof(*set));   /* the fields no option sets (warmup_set) start false */
 	if (opt_apply_defaults(case_settings_opts, set, why, sizeof(why)) != 0)
 		return suite_fail(c, 1, NULL, "internal: %s", why);
 	if (!tbl)
@@ -118,6 +120,8 @@ int suite_load_defaults(struct suite_ctx *c, const struct tval *tbl, struct case
 		}
 		if (set_opt(c, d, set, v, v->key))
 			return -1;
+		if (strcmp(v->key, "warmup") == 0)
+			set->warmup_set = true;
 	}
 	return 0;
 }
@@ -352,6 +356,8 @@ static int build_case(struct suite_ctx *c, struct suite *s, const struct tval *t
 	}
 
 	char suffix[256] = "";
+	if (!cs.set.warmup_set && mech->warmup_samples > 0)
+		cs.set.warmup = mech->warmup_samples;   /* below: a case's own warmup key still wins */
 	for (size_t i = 0; i < nm; i++) {
 		const struct tval *v = m[i].sweep ? &m[i].node->items[pick[i]] : m[i].node;
 		const char *key = m[i].node->key;
@@ -367,6 +373,8 @@ static int build_case(struct suite_ctx *c, struct suite *s, const struct tval *t
 		}
 		if (strcmp(key, "reference") == 0)
 			cs.ref_line = v->line;
+		if (strcmp(key, "warmup") == 0)
+			cs.set.warmup_set = true;
 		if (m[i].sweep) {
 			char val[128];
 			scalar_text(v, val, sizeof(val));

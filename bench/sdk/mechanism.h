@@ -95,6 +95,9 @@ struct mechanism_ops {
 	size_t cfg_size;                       /* one struct holds every experiment's options */
 	size_t priv_size;                      /* ctx->priv */
 	enum sample_unit unit;                 /* what measure() records; SAMPLE_UNIT_DEFAULT = cycles */
+	/* The warm-up where a suite sets none: 0 = the harness's (1000 samples); a mechanism whose one
+	   sample is a whole job (a build of seconds) names its own, e.g. 1. */
+	int64_t warmup_samples;
 	int (*probe)(struct mech_ctx *ctx);
 	int (*setup)(struct mech_ctx *ctx);
 	int (*measure)(struct mech_ctx *ctx, struct samples *s);

@@ -175,6 +175,40 @@ static void test_include(void)
 }
 
 /* A description is kept whole, however long. */
+/* The warm-up where a suite sets none is the mechanism's (workload: one build), else the harness's 1000. */
+static void test_warmup_default(void)
+{
+	static const struct {
+		const char *defaults, *case_key;
+		int64_t want_workload, want_null;
+	} rows[] = {
+		{ "", "", 1, 1000 },
+		{ "[defaults]\nwarmup = 5\n", "", 5, 5 },
+		{ "", "warmup = 0\n", 0, 0 },
+		{ "[defaults]\nwarmup = 5\n", "warmup = 2\n", 2, 2 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), "%s[[case]]\nmechanism = \"workload\"\nvariant = \"compile\"\n%s"
+			 "[[case]]\nmechanism = \"null\"\n%s", rows[i].defaults, rows[i].case_key, rows[i].case_key);
+		const char *p = write_suite("warmup.toml", text);
+		struct suite s;
+		char err[1024] = "";
+		int rc = suite_load(p, &s, err, sizeof(err));
+		CHECK_MSG(rc == 0, "warmup row %zu: %s", i, err);
+		if (rc)
+			continue;
+		CHECK_EQ_U64(s.n_cases, 2);
+		if (s.n_cases == 2) {
+			CHECK_MSG(s.cases[0].set.warmup == rows[i].want_workload, "row %zu: workload warm-up %lld, want %lld",
+				  i, (long long)s.cases[0].set.warmup, (long long)rows[i].want_workload);
+			CHECK_MSG(s.cases[1].set.warmup == rows[i].want_null, "row %zu: null warm-up %lld, want %lld", i,
+				  (long long)s.cases[1].set.warmup, (long long)rows[i].want_null);
+		}
+		suite_free(&s);
+	}
+}
+
 static void test_long_description(void)
 {
 	const char *p = write_suite("longdesc.toml", "[suite]\ndescription = \"" DESC_LONG "\"\n[[case]]\nmechanism = \"null\"\n");
@@ -250,6 +284,7 @@ int main(void)
 	test_not_files();
 	test_long_description();
 	test_include();
+	test_warmup_default();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
