@@ -4,23 +4,23 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
 
-#define TOOL_MAX_ARGS 32
-
+/* Every argument goes through: `harness history record` takes as many results folders as given. */
 static int exec_tool(const char *script, int argc, char **argv)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/plots/%s", GAPBENCH_SOURCE_ROOT, script);
-	if (argc > TOOL_MAX_ARGS - 3) {
-		fprintf(stderr, "harness: too many arguments\n");
+	char **args = calloc((size_t)argc + 3, sizeof(*args));
+	if (!args) {
+		fprintf(stderr, "harness: out of memory\n");
 		return 2;
 	}
-	char *args[TOOL_MAX_ARGS];
 	int n = 0;
 	args[n++] = "python3";
 	args[n++] = path;
@@ -30,6 +30,7 @@ static int exec_tool(const char *script, int argc, char **argv)
 	fflush(NULL);
 	execvp("python3", args);
 	fprintf(stderr, "harness: cannot run python3 %s: %s\n", path, strerror(errno));
+	free(args);
 	return 2;
 }
 

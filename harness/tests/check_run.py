@@ -303,6 +303,10 @@ def mode_compare(harness):
             p = subprocess.run([harness, "history", "--db", db, "record", folder], capture_output=True, text=True)
             check(p.returncode == 0, f"history record exited {p.returncode}: {p.stderr}")
         check("already recorded" in p.stdout, "recording a folder twice was not refused")
+        # every folder reaches the tool, however many (the exec once stopped at 29)
+        p = subprocess.run([harness, "history", "--db", db, "record"] + [base] * 40, capture_output=True, text=True)
+        check(p.returncode == 0 and p.stdout.count("already recorded") == 40,
+              f"history record of 40 folders exited {p.returncode}: {p.stderr[-300:]} {p.stdout[-300:]}")
         p = subprocess.run([harness, "history", "--db", db, "show", "syscall-getppid"], capture_output=True, text=True)
         check(p.returncode == 0 and len(p.stdout.strip().splitlines()) == 2, f"history show: {p.stdout}")
         if shutil.which("gnuplot"):
