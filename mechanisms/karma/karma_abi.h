@@ -64,6 +64,13 @@ enum {
 	KARMA_FLUSH_HC_ARMS = 7,         /* KARMA_HC_ARM hypercalls made */
 };
 
+/* Faults injected for tests (option `fault`; the order is the option's). */
+enum karma_fault {
+	KARMA_FAULT_NONE = 0,
+	KARMA_FAULT_STOP_ARMING = 1,   /* the guest arms no timer after stop_arming_after periods */
+	KARMA_FAULT_CRASH_TIMER = 2,   /* the VMM's timer thread dies by SIGSEGV */
+};
+
 /* The page both sides see (KARMA_SHARED_GPA). */
 struct karma_shared {
 	uint64_t next_deadline;   /* deferred mode: karma_deferred.h */
@@ -71,4 +78,5 @@ struct karma_shared {
 	uint64_t entry_max_cycles;/* the timer handler's largest entry latency (release-path runs) */
 	uint64_t lost;            /* at each flush: events raised whose interrupt never came (the guest's watchdog) */
 	uint64_t skipped;         /* at each flush: releases already past when armed, skipped (rt_cyclic.h) */
+	uint64_t stop_arming_after;   /* host -> guest before it runs: KARMA_FAULT_STOP_ARMING's period (0: never) */
 };

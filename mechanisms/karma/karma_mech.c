@@ -19,6 +19,8 @@ struct karma_cfg {
 	bool raise_tpr;
 	int64_t irq_rate, release_us, dev_work_us;
 	int64_t lose_every;
+	int fault;
+	int64_t fault_after;
 	int other_load;
 	int64_t other_kb;
 	int other_cpu;
@@ -35,7 +37,7 @@ struct karma_exp {
 	bool near;       /* takes near_every / near_ns */
 	bool tpr_load;   /* takes the device-interrupt load and the release path */
 	bool other_vm;
-	bool faults;     /* takes lose_every */
+	bool faults;     /* takes lose_every, fault, fault_after */
 };
 
 static const struct opt_desc karma_opts[] = {
@@ -51,10 +53,16 @@ static const struct opt_desc trigger_opts[] = {
 	OPT_TABLE_END,
 };
 
+static const char *const fault_names[] = { "none", "stop-arming", "crash-timer-thread", NULL };
 #define LOSE_EVERY_OPT \
 	OPT_INT_FIELD(struct karma_cfg, lose_every, "0", 0, 1000000, "events", \
 		      "fault injection, for tests: every Nth timer event is counted but its interrupt withheld " \
-		      "(a lost interrupt: the guest's watchdog must find it; 0: none)")
+		      "(a lost interrupt: the guest's watchdog must find it; 0: none)"), \
+	OPT_ENUM_FIELD(struct karma_cfg, fault, "none", fault_names, \
+		       "fault injection, for tests: stop-arming (the guest arms no timer after fault_after " \
+		       "periods: the case must end at its timeout with its row), crash-timer-thread (the VMM's " \
+		       "timer thread dies by SIGSEGV after fault_after expiries: the row names the signal)"), \
+	OPT_INT_FIELD(struct karma_cfg, fault_after, "10", 1, 1000000, "periods", "when the fault strikes")
 
 static const struct opt_desc pv_opts[] = {
 	LOSE_EVERY_OPT,
@@ -129,8 +137,11 @@ static int karma_setup(struct mech_ctx *ctx, const struct karma_exp *e)
 		vc.release_ns = (uint64_t)cfg->release_us * 1000u;
 		vc.dev_work_ns = (uint64_t)cfg->dev_work_us * 1000u;
 	}
-	if (e->faults)
+	if (e->faults) {
 		vc.lose_every = (uint64_t)cfg->lose_every;
+		vc.fault = (enum karma_fault)cfg->fault;
+		vc.fault_after = (uint64_t)cfg->fault_after;
+	}
 	if (e->other_vm) {
 		vc.other = cfg->other_load == 1 ? KARMA_OTHER_MEM : KARMA_OTHER_SPIN;
 		vc.other_bytes = (uint64_t)cfg->other_kb << 10;

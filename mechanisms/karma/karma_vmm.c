@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -103,7 +104,9 @@ static void *timer_main(void *arg)
 		uint64_t n;
 		if (read(v->timer_fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 			continue;   /* re-armed meanwhile: no expiry */
-		atomic_fetch_add(&v->expiries, 1);
+		uint64_t expiries = atomic_fetch_add(&v->expiries, 1) + 1;
+		if (v->cfg.fault == KARMA_FAULT_CRASH_TIMER && expiries >= v->cfg.fault_after)
+			raise(SIGSEGV);   /* fault injection: a crashed VMM thread takes the case's process */
 		if (inject_timer(v) != 0) {
 			thread_fail(v, "timer thread: irqfd write", errno);
 			return NULL;
@@ -226,6 +229,8 @@ int karma_vmm_start(struct karma_vmm *v, const struct karma_vmm_config *cfg)
 	if (kvm_guest_boot(&v->g, RAM_BYTES, karma_guest_image, karma_guest_image_bytes, &b, why, sizeof(why)) != 0)
 		return vwhy(v, BENCH_FAIL, "guest: %s", why);
 	v->shared = kvm_vm_gpa(&v->g.vm, KARMA_SHARED_GPA);
+	if (cfg->fault == KARMA_FAULT_STOP_ARMING)
+		v->shared->stop_arming_after = cfg->fault_after;
 	if (!v->has_stats && kvm_stats_open(&v->stats, v->g.vcpu.fd, why, sizeof(why)) == 0)
 		v->has_stats = true;
 	int rc = eventfd_new(v, &v->stop_fd, "stop");

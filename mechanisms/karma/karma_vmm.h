@@ -45,6 +45,8 @@ struct karma_vmm_config {
 	bool tpr;                     /* the guest raises the TPR for the release path */
 	uint64_t irq_rate;            /* device interrupts per second (0: no device load) */
 	uint64_t lose_every;          /* fault injection: every Nth timer event's interrupt withheld (0: none) */
+	enum karma_fault fault;       /* fault injection (karma_abi.h), striking after fault_after periods */
+	uint64_t fault_after;
 	enum karma_other_load other;
 	uint64_t other_bytes;         /* KARMA_OTHER_MEM: bytes the other VM walks */
 	int other_cpu;                /* the other VM's vCPU thread's CPU (-1: unpinned), SCHED_OTHER */

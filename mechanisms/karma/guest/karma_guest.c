@@ -61,6 +61,9 @@ static void hc_arm(uint64_t deadline)
 static uint64_t arm(void *arg, uint64_t deadline, uint64_t k)
 {
 	(void)arg;
+	uint64_t stop = shared()->stop_arming_after;
+	if (stop && k > stop)
+		return deadline;   /* fault injection: no timer armed, no event will come */
 	if (g.near_every && k % g.near_every == 0)
 		deadline = rt_tsc_start() + g.near_cycles;   /* a close timeout, as Linux sometimes asks */
 	switch (g.mode) {
