@@ -11,10 +11,10 @@ void rt_cyclic_run(const struct rt_cyclic *c, uint64_t first, struct rt_cyclic_r
 		 * The watchdog's time is fixed per period (watchdog_cycles after the
 		 * deadline, or after the wait began if that is later), not pushed out
 		 * at every wake: other interrupts (a device load) wake the HLT far
-		 * more often than the watchdog's span, and re-arming it from now at
-		 * each wake kept it from ever firing, so a lost event hung the loop.
-		 * An event is credited as lost only once that time has passed, never
-		 * at another interrupt's wake between the host's count and its MSI.
+		 * more often than the watchdog's span. An event is credited as lost
+		 * only once that time has passed, never at another interrupt's wake
+		 * between the host's count and its MSI (its late MSI then found a
+		 * period already over, and raised the TPR outside a release path).
 		 */
 		uint64_t start = rt_tsc_start();
 		uint64_t wd = ((int64_t)(start - deadline) > 0 ? start : deadline) + c->watchdog_cycles;
