@@ -167,6 +167,17 @@ static void *other_main(void *arg)
 		kvm_vcpu_kick(&v->g.vcpu);
 		return NULL;
 	}
+	/*
+	 * SCHED_OTHER, said explicitly: this thread is created in setup, after
+	 * the harness made the case's thread SCHED_FIFO, and inherits that; a
+	 * spinning VM at the real-time VM's own FIFO priority on its CPU never
+	 * yields to it (the real-time VM never ran a period).
+	 */
+	int err = rtenv_fifo_self(0);
+	if (err) {
+		thread_fail(v, "other VM thread: SCHED_OTHER", err);
+		return NULL;
+	}
 	while (kvm_run_loop(&v->other.vcpu, &d, &v->other_st, &v->other_stop) != KVM_LOOP_ENDED)
 		;
 	return NULL;
