@@ -54,7 +54,7 @@ static const struct opt_desc trigger_opts[] = {
 };
 
 static const char *const fault_names[] = { "none", "stop-arming", "crash-timer-thread", NULL };
-#define LOSE_EVERY_OPT \
+#define FAULT_OPTS \
 	OPT_INT_FIELD(struct karma_cfg, lose_every, "0", 0, 1000000, "events", \
 		      "fault injection, for tests: every Nth timer event is counted but its interrupt withheld " \
 		      "(a lost interrupt: the guest's watchdog must find it; 0: none)"), \
@@ -65,12 +65,12 @@ static const char *const fault_names[] = { "none", "stop-arming", "crash-timer-t
 	OPT_INT_FIELD(struct karma_cfg, fault_after, "10", 1, 1000000, "periods", "when the fault strikes")
 
 static const struct opt_desc pv_opts[] = {
-	LOSE_EVERY_OPT,
+	FAULT_OPTS,
 	OPT_TABLE_END,
 };
 
 static const struct opt_desc tpr_opts[] = {
-	LOSE_EVERY_OPT,
+	FAULT_OPTS,
 	OPT_BOOL_FIELD(struct karma_cfg, raise_tpr, "true",
 		       "the guest's timer handler raises the TPR (CR8's register, written as x2APIC MSR 0x808) for the release path, holding device interrupts back"),
 	OPT_INT_FIELD(struct karma_cfg, irq_rate, "20000", 100, 1000000, "events/s",
